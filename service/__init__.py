@@ -1,0 +1,1 @@
+"""llm-request-search: search logged LLM API requests in OpenSearch."""

@@ -1,0 +1,31 @@
+"""The OpenSearch client: built from settings, pointed at the local node when no URL is configured."""
+
+from __future__ import annotations
+
+from opensearchpy import AsyncOpenSearch
+
+from service.settings import NodeSettings, OpenSearchSettings
+
+
+def resolve_url(settings: OpenSearchSettings, start_local: bool = True) -> str:
+    """The configured URL, or the local node's (started or reused) when none is configured."""
+    if settings.url:
+        return settings.url
+    from service.node.local import LocalCluster
+
+    cluster = LocalCluster(NodeSettings())
+    return cluster.start() if start_local else cluster.url
+
+
+def make_client(url: str, settings: OpenSearchSettings) -> AsyncOpenSearch:
+    auth = (settings.user, settings.password or "") if settings.user else None
+    return AsyncOpenSearch(
+        hosts=[url],
+        http_auth=auth,
+        verify_certs=settings.verify_certs,
+        timeout=settings.timeout_seconds,
+        max_retries=0,  # the caller decides: the API answers 503 fast, loaders retry with backoff
+        retry_on_timeout=False,
+        pool_maxsize=settings.max_connections,
+        http_compress=False,
+    )

@@ -1,0 +1,36 @@
+"""Shared fixtures: one real OpenSearch for the session, a fresh index prefix per test module."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from opensearchpy import AsyncOpenSearch
+
+from service.engine import make_client
+from service.settings import OpenSearchSettings
+from service.templates import IndexNames, apply_templates, delete_all
+from tests.engine import opensearch_for_tests
+
+
+@pytest.fixture(scope="session")
+def opensearch_url() -> Iterator[str]:
+    with opensearch_for_tests() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def client(opensearch_url: str) -> AsyncIterator[AsyncOpenSearch]:
+    os_client = make_client(opensearch_url, OpenSearchSettings(url=opensearch_url, timeout_seconds=30))
+    yield os_client
+    await os_client.close()
+
+
+@pytest.fixture(scope="module")
+async def index_names(client: AsyncOpenSearch) -> AsyncIterator[IndexNames]:
+    """A prefix of the module's own, with templates applied; everything under it is removed afterwards."""
+    names = IndexNames(prefix=f"test-{uuid.uuid4().hex[:10]}")
+    await apply_templates(client, names)
+    yield names
+    await delete_all(client, names)
