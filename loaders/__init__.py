@@ -1,0 +1,1 @@
+"""Getting requests into the index: bulk loaders, the pricing table and the synthetic data generator."""
