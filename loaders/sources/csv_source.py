@@ -1,0 +1,173 @@
+"""CSV with a header row naming the spec's fields; JSON bodies and headers are JSON text in their cells.
+
+CSV has no null, so an empty cell means "not given". Rows may span lines (quoted newlines), so positions are row
+numbers (the header is row 0) with the byte offset after the row for resuming.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import sys
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+from loaders.sources.base import Position, SourceError, SourceRecord, SourceSize
+from loaders.sources.files import fingerprint, open_stream, require_file
+from service.documents import RawRequest
+
+KNOWN_COLUMNS = frozenset(RawRequest.model_fields)
+REQUIRED_COLUMNS = ("id", "createdAt")
+# Cells that hold JSON objects the document model wants as objects (bodies may stay JSON text).
+OBJECT_COLUMNS = frozenset({"metadata"})
+PROGRESS_EVERY = 256
+
+
+class CsvSource:
+    kind = "csv"
+
+    def __init__(self, path: Path, max_record_bytes: int) -> None:
+        self.path = require_file(path)
+        self.max_record_bytes = max_record_bytes
+        self._identity = f"{self.kind}:{fingerprint(path)}"
+        self._consumed = 0
+        # The csv module refuses fields over its limit (128 KiB by default), which request bodies exceed.
+        csv.field_size_limit(min(max_record_bytes, sys.maxsize))
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def consumed(self) -> int:
+        return self._consumed
+
+    def size(self, resume_after: Position | None) -> SourceSize | None:
+        return SourceSize(total=self.path.stat().st_size, unit="bytes")
+
+    def header(self) -> tuple[list[str], int]:
+        """The column names and the offset of the first data row; a header the model cannot use is fatal."""
+        with open_stream(self.path, None) as (stream, _raw):
+            lines = _LineFeed(stream, 0, self.max_record_bytes)
+            try:
+                names = next(csv.reader(lines), None)
+            except csv.Error as error:
+                raise SourceError(f"{self.path}: unreadable CSV header: {error}") from error
+        if not names:
+            raise SourceError(f"{self.path}: empty file, expected a header row")
+        names = [name.strip().lstrip("\ufeff") for name in names]
+        unknown = [name for name in names if name not in KNOWN_COLUMNS]
+        if unknown:
+            raise SourceError(
+                f"{self.path}: unknown column(s) {', '.join(map(repr, unknown))}; "
+                f"the header must use the spec's field names: {', '.join(sorted(KNOWN_COLUMNS))}"
+            )
+        missing = [name for name in REQUIRED_COLUMNS if name not in names]
+        if missing:
+            raise SourceError(f"{self.path}: the header has no {', '.join(missing)} column")
+        if len(set(names)) != len(names):
+            raise SourceError(f"{self.path}: the header names a column twice")
+        return names, lines.offset
+
+    def records(self, resume_after: Position | None) -> Generator[SourceRecord, None, None]:
+        names, data_start = self.header()
+        row_number = int(resume_after.value) if resume_after else 0
+        start = (resume_after.offset or data_start) if resume_after else data_start
+        with open_stream(self.path, start) as (stream, raw):
+            self._consumed = raw.tell()
+            lines = _LineFeed(stream, start, self.max_record_bytes)
+            reader = csv.reader(lines)
+            while True:
+                row_start = lines.offset
+                try:
+                    row = next(reader, None)
+                except csv.Error as error:
+                    row_number += 1
+                    lines.not_utf8 = lines.oversized = False
+                    yield SourceRecord(Position("row", row_number, lines.offset), error=f"malformed CSV: {error}")
+                    continue
+                except (OSError, EOFError, gzip.BadGzipFile) as error:
+                    yield SourceRecord(Position("row", row_number + 1), error=f"unreadable from here on: {error}")
+                    return
+                if row is None:
+                    self._consumed = raw.tell()
+                    return
+                row_number += 1
+                if row_number % PROGRESS_EVERY == 0:
+                    self._consumed = raw.tell()
+                position = Position("row", row_number, lines.offset)
+                if lines.not_utf8:
+                    lines.not_utf8 = False
+                    yield SourceRecord(position, error="not UTF-8", raw=row)
+                elif lines.oversized or lines.offset - row_start > self.max_record_bytes:
+                    lines.oversized = False
+                    yield SourceRecord(
+                        position,
+                        error=f"row is {lines.offset - row_start} bytes, over the limit of {self.max_record_bytes}",
+                    )
+                elif not any(cell.strip() for cell in row):
+                    continue  # a blank line is not a record
+                else:
+                    yield row_record(position, names, row)
+
+
+def row_record(position: Position, names: list[str], row: list[str]) -> SourceRecord:
+    if len(row) != len(names):
+        return SourceRecord(position, error=f"row has {len(row)} fields, the header has {len(names)}", raw=row)
+    data: dict[str, Any] = {}
+    for name, cell in zip(names, row, strict=True):
+        if cell == "":
+            continue
+        if name in OBJECT_COLUMNS:
+            try:
+                data[name] = json.loads(cell)
+            except (ValueError, RecursionError) as error:
+                return SourceRecord(
+                    position, error=f"{name}: malformed JSON: {error}", raw=dict(zip(names, row, strict=True))
+                )
+        else:
+            data[name] = cell
+    return SourceRecord(position, data=data, raw=dict(zip(names, row, strict=True)))
+
+
+class _LineFeed:
+    """Decoded lines for csv.reader, tracking the byte offset consumed (the reader pulls exactly one row's lines).
+
+    Undecodable bytes and over-long lines are noted rather than raised, so the row they fall in is rejected and
+    the run goes on; an over-long line is skipped through in pieces, never held whole.
+    """
+
+    def __init__(self, stream: Any, offset: int, limit: int) -> None:
+        self.stream = stream
+        self.offset = offset
+        self.limit = limit
+        self.not_utf8 = False
+        self.oversized = False
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        data: bytes = self.stream.readline(self.limit + 1)
+        if not data:
+            raise StopIteration
+        self.offset += len(data)
+        if len(data) > self.limit and not data.endswith(b"\n"):
+            while True:
+                piece: bytes = self.stream.readline(1024 * 1024)
+                self.offset += len(piece)
+                if not piece or piece.endswith(b"\n"):
+                    break
+            self.oversized = True
+            return "\n"
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            self.not_utf8 = True
+            return data.decode("utf-8", errors="replace")
