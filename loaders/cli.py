@@ -1,0 +1,241 @@
+"""`llmsearch load SOURCE --tenant T [--format ndjson|csv|postgres|synthetic] [options]`.
+
+Exit codes: 0 every record indexed; 3 the load finished but some records were rejected (see the dead-letter
+file); 1 a fatal error (engine, source, checkpoint); 2 bad usage; 130 interrupted (SIGINT/SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from opensearchpy.exceptions import OpenSearchException
+from pydantic import ValidationError
+
+from loaders.checkpoint import CheckpointError
+from loaders.options import LoadOptions, parse_size
+from loaders.run import LoadResult, load
+from loaders.sources.base import Source, SourceError
+from loaders.sources.csv_source import CsvSource
+from loaders.sources.ndjson import NdjsonSource
+from loaders.sources.postgres import DEFAULT_TABLE, PostgresSource
+from loaders.sources.synthetic_source import SyntheticSource
+from service.documents import TENANT_PATTERN
+from service.engine import make_client, resolve_url
+from service.settings import ServiceSettings, opensearch_settings
+from service.templates import IndexNames
+
+EXIT_OK = 0
+EXIT_FATAL = 1
+EXIT_USAGE = 2
+EXIT_REJECTED = 3
+EXIT_INTERRUPTED = 130
+
+FORMATS = ("ndjson", "csv", "postgres", "synthetic")
+_NDJSON_SUFFIXES = (".ndjson", ".jsonl", ".json", ".ndjson.gz", ".jsonl.gz", ".json.gz")
+_CSV_SUFFIXES = (".csv", ".csv.gz")
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "load",
+        help="load logged requests (NDJSON, CSV, PostgreSQL, synthetic) into the index",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="a file (.ndjson/.jsonl/.csv, optionally .gz), a postgresql:// DSN, or 'synthetic'",
+    )
+    parser.add_argument("--format", choices=FORMATS, help="default: from SOURCE's name")
+    parser.add_argument(
+        "--tenant", help='the tenant of every record (required except for postgres, where "userId" is the default)'
+    )
+    parser.add_argument("--index-prefix", help="default: LLMSEARCH_INDEX_PREFIX or llm-requests")
+
+    synthetic = parser.add_argument_group("synthetic")
+    synthetic.add_argument("--count", type=int, default=1000, help="records to generate (default 1000)")
+    synthetic.add_argument("--seed", type=int, default=0)
+
+    postgres = parser.add_argument_group("postgres")
+    postgres.add_argument("--table", default=DEFAULT_TABLE, help=f'default "{DEFAULT_TABLE}"')
+    postgres.add_argument("--schema", default="public")
+
+    run = parser.add_argument_group("resume and accounting")
+    run.add_argument("--resume", action="store_true", help="continue after the last checkpoint of this load")
+    run.add_argument("--checkpoint", type=Path, help="checkpoint file (default: under the cache directory)")
+    run.add_argument("--dead-letter", type=Path, help="rejected records, NDJSON (default: beside the checkpoint)")
+    run.add_argument("--state-dir", type=Path, help="where default checkpoints and dead letters go")
+
+    bulk = parser.add_argument_group("bulk indexing")
+    bulk.add_argument("--concurrency", type=int, help="bulk requests in flight (default 3)")
+    bulk.add_argument("--chunk-size", type=int, help="documents per bulk request (default 1000)")
+    bulk.add_argument("--chunk-bytes", type=parse_size, help="bytes per bulk request (default 10mb)")
+    bulk.add_argument("--max-document-bytes", type=parse_size, help="larger records are rejected (default 32mb)")
+    bulk.add_argument("--max-retries", type=int, help="retries on 429/5xx/connection errors (default 6)")
+    bulk.add_argument(
+        "--backfill",
+        choices=["auto", "on", "off"],
+        help="refresh off and replicas 0 during the load (default auto: for large sources)",
+    )
+
+    output = parser.add_argument_group("output")
+    output.add_argument("--progress", choices=["auto", "bar", "lines", "none"], help="default: bar on a terminal")
+    output.add_argument("--progress-interval", type=float, help="seconds between progress updates")
+    output.add_argument("--json", action="store_true", help="print the result as JSON instead of a summary")
+    parser.set_defaults(handler=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    fmt = args.format or guess_format(args.source)
+    if fmt is None:
+        return usage(f"cannot tell the format of {args.source!r}; pass --format ({', '.join(FORMATS)})")
+    if args.tenant is None and fmt != "postgres":
+        return usage(f"--tenant is required for {fmt} sources")
+    if args.tenant is not None and not re.match(TENANT_PATTERN, args.tenant):
+        return usage(f"--tenant {args.tenant!r} is not a valid tenant id (no ':' or spaces, 1-256 characters)")
+    try:
+        options = LoadOptions(**option_values(args))
+        names = IndexNames(prefix=args.index_prefix or ServiceSettings().index_prefix)
+        source = open_source(fmt, args)
+    except ValidationError as error:
+        return usage(str(error))
+    except SourceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FATAL
+    try:
+        result = asyncio.run(_run(source, names, args.tenant, options))
+    except _Interrupted as stop:
+        print(
+            f"interrupted by {stop.signal_name}; the checkpoint is saved, rerun with --resume to continue",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except (SourceError, CheckpointError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FATAL
+    except OpenSearchException as error:
+        print(f"error: OpenSearch: {error}; rerun with --resume to continue from the checkpoint", file=sys.stderr)
+        return EXIT_FATAL
+    if args.json:
+        print(result.model_dump_json(indent=2))
+    else:
+        print(summary(result))
+    return EXIT_OK if result.clean else EXIT_REJECTED
+
+
+def usage(message: str) -> int:
+    print(f"llmsearch load: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def guess_format(source: str) -> str | None:
+    lowered = source.lower()
+    if lowered.startswith(("postgres://", "postgresql://")) or "dbname=" in lowered:
+        return "postgres"
+    if lowered == "synthetic" or lowered.startswith("synthetic:"):
+        return "synthetic"
+    if lowered.endswith(_CSV_SUFFIXES):
+        return "csv"
+    if lowered.endswith(_NDJSON_SUFFIXES):
+        return "ndjson"
+    return None
+
+
+def option_values(args: argparse.Namespace) -> dict[str, Any]:
+    given = {
+        "concurrency": args.concurrency,
+        "chunk_size": args.chunk_size,
+        "max_chunk_bytes": args.chunk_bytes,
+        "max_document_bytes": args.max_document_bytes,
+        "max_retries": args.max_retries,
+        "backfill": args.backfill,
+        "resume": args.resume,
+        "state_dir": args.state_dir,
+        "checkpoint_path": args.checkpoint,
+        "dead_letter_path": args.dead_letter,
+        "progress": args.progress,
+        "progress_interval": args.progress_interval,
+    }
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def open_source(fmt: str, args: argparse.Namespace) -> Source:
+    max_bytes = args.max_document_bytes or LoadOptions().max_document_bytes
+    if fmt == "ndjson":
+        return NdjsonSource(Path(args.source), max_bytes)
+    if fmt == "csv":
+        return CsvSource(Path(args.source), max_bytes)
+    if fmt == "postgres":
+        return PostgresSource(args.source, table=args.table, schema=args.schema)
+    return SyntheticSource(count=args.count, seed=args.seed)
+
+
+class _Interrupted(Exception):
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
+async def _run(source: Source, names: IndexNames, tenant: str | None, options: LoadOptions) -> LoadResult:
+    settings = opensearch_settings()
+    url = await asyncio.to_thread(resolve_url, settings)
+    client = make_client(url, settings)
+    task = asyncio.create_task(load(source, client=client, names=names, tenant=tenant, options=options))
+    received: list[str] = []
+
+    def stop(signum: signal.Signals) -> None:
+        # The first signal cancels the load, whose finally blocks save the checkpoint and restore backfill
+        # settings; further ones must not interrupt that clean-up.
+        if not received:
+            task.cancel()
+        else:
+            print(f"{signum.name}: still stopping (saving the checkpoint, restoring settings)", file=sys.stderr)
+        received.append(signum.name)
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if received:
+            raise _Interrupted(received[0]) from None
+        raise
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await client.close()
+
+
+def summary(result: LoadResult) -> str:
+    counts, run = result.counts, result.run
+    lines = [
+        f"source:    {result.source}",
+        f"tenant:    {result.tenant or '(from records)'}    index: {result.index}",
+        f"records:   {counts.records:,}  (created {counts.created:,}, updated {counts.updated:,}, "
+        f"rejected {counts.rejected:,})",
+    ]
+    if result.resumed_from is not None:
+        lines.append(f"this run:  {run.records:,} records after {result.resumed_from.label()}")
+    lines.append(
+        f"speed:     {result.docs_per_s:,.0f} docs/s, {result.bytes_per_s / 1e6:.2f} MB/s "
+        f"({run.records:,} records, {run.bytes / 1e6:.1f} MB in {result.seconds:.1f}s)"
+    )
+    if counts.cost_unknown:
+        models = ", ".join(
+            f"{name} ({n:,})" for name, n in sorted(counts.unknown_models.items(), key=lambda kv: -kv[1])
+        )
+        lines.append(f"warning:   {counts.cost_unknown:,} documents have no cost: unknown model {models}")
+    if result.request_retries or result.document_retries:
+        lines.append(f"retries:   {result.request_retries} requests, {result.document_retries} documents")
+    if counts.rejected:
+        lines.append(f"rejected:  see {result.dead_letter_path}")
+    lines.append(f"checkpoint: {result.checkpoint_path}")
+    return "\n".join(lines)
