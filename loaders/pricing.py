@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveInt
 # A prefix must end where the name has one of these, so `gpt-4` does not price `gpt-4o-…` or `gpt-4.5-…`.
 SEPARATORS = frozenset("-:@")
 COST_DECIMALS = 8  # a hundred-millionth of a dollar: below any single token's price, above float noise
-_PACKAGED_FILE = "pricing.json"
+# Beside this module rather than via importlib.resources: an editable install made while `loaders` had no
+# __init__.py maps it as a namespace package, which importlib.resources cannot read from.
+_PACKAGED_FILE = Path(__file__).with_name("pricing.json")
 _MAX_CACHED_NAMES = 10_000  # model names come from the data; a flood of distinct ones must not grow memory
 
 
@@ -119,5 +120,4 @@ class PricingTable:
 
 @functools.cache
 def _packaged_table() -> PricingTable:
-    text = resources.files("loaders").joinpath(_PACKAGED_FILE).read_text(encoding="utf-8")
-    return PricingTable(PricingFile.model_validate(json.loads(text)))
+    return PricingTable.from_file(_PACKAGED_FILE)
