@@ -225,6 +225,7 @@ CASES: list[tuple[str, str, Any, set[str]]] = [
     ("cost", "<=", 0.02, {"r1", "r3", "r7"}),
     ("cost", ">=", 0.25, {"r2", "r6", "r8"}),
     ("cost", "in", [0, 2.5], {"r3", "r6"}),
+    ("cost", "=", -0.0, {"r3"}),
     ("cost", "notIn", "0.01,0.02", but("r1", "r7")),
     ("cost", "between", "0.01,0.25", {"r1", "r7", "r8"}),
     ("cost", "notBetween", [0, 0.02], but("r1", "r3", "r7")),

@@ -312,6 +312,7 @@ RENDERED = [
     ("cost", "<=", ".25", {"range": {"cost": {"lte": 0.25}}}),
     ("cost", "between", "0, 1.5e-2", {"range": {"cost": {"gte": 0.0, "lte": 0.015}}}),
     ("cost", "notIn", [1, 2.5], not_({"terms": {"cost": [1.0, 2.5]}})),
+    ("cost", "=", "-0", {"term": {"cost": 0.0}}),
     # boolean
     ("cached", "=", "TRUE", {"term": {"cached": True}}),
     ("streamed", "!=", False, not_({"term": {"streamed": False}})),
@@ -679,7 +680,7 @@ def assert_only_filter_errors(text: str) -> None:
     json.dumps(clauses, allow_nan=False)
 
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FUZZ

@@ -125,7 +125,8 @@ def _number(raw: Scalar, role: Role) -> float:
         raise BadValue(f"{shown(raw)} is out of range for a number") from None
     if not math.isfinite(value):
         raise BadValue(f"{shown(raw)} is out of range for a number")
-    return value
+    # Lucene orders -0.0 below 0.0 and treats them as different points; the client means zero.
+    return value + 0.0
 
 
 def _boolean(raw: Scalar, role: Role) -> bool:
