@@ -363,6 +363,7 @@ GROUPS: list[tuple[str, Any, set[str]]] = [
         {"r8"},
     ),
     ("plain map null", {"user_id": None}, {"r5", "r8", "r9"}),
+    ("plain map id", {"id": ["r2", "r4"], "status": {"gt": 200}}, {"r2", "r4"}),
     (
         "plain map alias and date range",
         {"x-metadata-env": ["prod", "Prod"], "createdAt": {"gte": "2026-01-01", "lte": "2026-01-31"}},

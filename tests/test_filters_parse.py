@@ -100,6 +100,11 @@ def test_plain_map_scalars_lists_ranges_and_metadata() -> None:
     ]
 
 
+def test_plain_map_id_is_the_request_field_not_a_group_key() -> None:
+    assert parse({"id": "r1"}) == [{"term": {"id": "r1"}}]
+    assert 'unknown field "disabled"' in failure({"disabled": True}).message
+
+
 def test_plain_map_two_sided_range_and_null() -> None:
     assert parse({"prompt_tokens": {"gt": "10", "lte": 20}, "user_id": None}) == [
         {"range": {"prompt_tokens": {"gt": 10}}},
@@ -120,6 +125,7 @@ def test_plain_map_two_sided_range_and_null() -> None:
         ({"status": [200, [201]]}, "status", ["value #2", "[201]"]),
         ({"tenant_id": "t"}, "tenant_id", ['unknown field "tenant_id"', "model", "metadata.<key>"]),
         ({"combinator": "and"}, None, ['"combinator"', '"rules"']),
+        ({"model": "a", "not": True}, None, ['"not"', '"rules"']),
         ({"metadata": "x"}, "metadata", ['"metadata"', "null, notNull"]),
     ],
 )

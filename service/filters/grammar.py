@@ -30,6 +30,8 @@ COMBINATORS = ("and", "or")
 RANGE_OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 RULE_KEYS = ("field", "operator", "value", "id", "valueSource", "disabled")
 GROUP_KEYS = ("combinator", "not", "rules", "id", "disabled")
+# Keys that only a rule group has: in a plain map they mean a malformed group. (`id` is also a request field.)
+GROUP_ONLY_KEYS = ("combinator", "not", "rules")
 
 
 class Rule(BaseModel):
@@ -106,7 +108,7 @@ def parse_map(document: dict[str, Any]) -> list[tuple[str, Rule]]:
     """The plain-map form as rules, each labelled with where it came from (`cost.gte`) for error messages."""
     conditions: list[tuple[str, Rule]] = []
     for key, value in document.items():
-        if key in GROUP_KEYS:
+        if key in GROUP_ONLY_KEYS:
             raise FilterError(f'found {shown(key)} but no "rules": a rule group needs a "rules" array')
         if value is None:
             conditions.append((key, Rule(field=key, operator="null")))
