@@ -124,9 +124,20 @@ class BulkLoader:
         self.document_retries = 0
 
     async def run(self) -> None:
-        async with asyncio.TaskGroup() as group:
-            for number in range(self.settings.concurrency):
-                group.create_task(_Worker(self, number).run(), name=f"bulk-worker-{number}")
+        try:
+            async with asyncio.TaskGroup() as group:
+                for number in range(self.settings.concurrency):
+                    group.create_task(_Worker(self, number).run(), name=f"bulk-worker-{number}")
+        except BaseExceptionGroup as failed:
+            # Callers handle one error (an engine or source failure), not a group of one per worker.
+            raise _first_leaf(failed) from None
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
 
 
 class _Worker:

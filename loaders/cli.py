@@ -72,6 +72,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--checkpoint", type=Path, help="checkpoint file (default: under the cache directory)")
     run.add_argument("--dead-letter", type=Path, help="rejected records, NDJSON (default: beside the checkpoint)")
     run.add_argument("--state-dir", type=Path, help="where default checkpoints and dead letters go")
+    run.add_argument("--checkpoint-interval", type=float, help="seconds between checkpoint writes (default 1)")
 
     bulk = parser.add_argument_group("bulk indexing")
     bulk.add_argument("--concurrency", type=int, help="bulk requests in flight (default 3)")
@@ -160,6 +161,7 @@ def option_values(args: argparse.Namespace) -> dict[str, Any]:
         "state_dir": args.state_dir,
         "checkpoint_path": args.checkpoint,
         "dead_letter_path": args.dead_letter,
+        "checkpoint_interval": args.checkpoint_interval,
         "progress": args.progress,
         "progress_interval": args.progress_interval,
     }

@@ -74,13 +74,13 @@ class Preparer:
                 seq,
                 position,
                 request_id=_text_id(record.data),
-                rejection=Rejection(Stage.VALIDATE, validation_reason(error), record.raw or record.data),
+                rejection=Rejection(Stage.VALIDATE, validation_reason(error), _as_given(record)),
             )
         tenant = self.tenant or raw.userId
         if not tenant:
             reason = "no tenant: --tenant was not given and the record has no userId"
             return Prepared(
-                seq, position, request_id=raw.id, rejection=Rejection(Stage.TENANT, reason, record.raw or record.data)
+                seq, position, request_id=raw.id, rejection=Rejection(Stage.TENANT, reason, _as_given(record))
             )
         unknown_model: str | None = None
         cost: float | None = None
@@ -95,13 +95,13 @@ class Preparer:
                 seq,
                 position,
                 request_id=raw.id,
-                rejection=Rejection(Stage.TENANT, validation_reason(error), record.raw or record.data),
+                rejection=Rejection(Stage.TENANT, validation_reason(error), _as_given(record)),
             )
         doc_id = document.doc_id
         if len(doc_id.encode()) > MAX_ID_BYTES:
             reason = f"document id {doc_id[:80]!r}… is {len(doc_id.encode())} bytes; the engine allows {MAX_ID_BYTES}"
             return Prepared(
-                seq, position, request_id=raw.id, rejection=Rejection(Stage.SIZE, reason, record.raw or record.data)
+                seq, position, request_id=raw.id, rejection=Rejection(Stage.SIZE, reason, _as_given(record))
             )
         # The same JSON as `document.source()`, produced by pydantic-core directly: the hot path of a load.
         source = document.model_dump_json()
@@ -109,7 +109,7 @@ class Preparer:
         if size > self.max_document_bytes:
             reason = f"document is {size} bytes, over the limit of {self.max_document_bytes}"
             return Prepared(
-                seq, position, request_id=raw.id, rejection=Rejection(Stage.SIZE, reason, record.raw or record.data)
+                seq, position, request_id=raw.id, rejection=Rejection(Stage.SIZE, reason, _as_given(record))
             )
         return Prepared(
             seq, position, request_id=raw.id, doc_id=doc_id, source=source, unknown_model=unknown_model, size=size
@@ -134,3 +134,8 @@ def validation_reason(error: ValidationError) -> str:
 def _text_id(data: dict[str, Any]) -> str | None:
     value = data.get("id")
     return value if isinstance(value, str) else None
+
+
+def _as_given(record: SourceRecord) -> Any:
+    """What a dead letter shows of a record that parsed: its fields (an object), not the line they came from."""
+    return record.data if record.data is not None else record.raw

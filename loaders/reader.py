@@ -73,7 +73,9 @@ class Reader:
         except Exception as error:  # a record must never stop the run, even through a bug in building it
             reason = f"unexpected error building the document: {type(error).__name__}: {error}"
             return Prepared(
-                seq, record.position, rejection=Rejection(Stage.VALIDATE, reason, record.raw or record.data)
+                seq,
+                record.position,
+                rejection=Rejection(Stage.VALIDATE, reason, record.data if record.data is not None else record.raw),
             )
 
     def _put(self, item: QueueItem) -> None:

@@ -35,6 +35,8 @@ class CsvSource:
         self._consumed = 0
         # The csv module refuses fields over its limit (128 KiB by default), which request bodies exceed.
         csv.field_size_limit(min(max_record_bytes, sys.maxsize))
+        # Read now: a header the model cannot use stops the load before it touches the index.
+        self.columns, self.data_start = self.header()
 
     @property
     def identity(self) -> str:
@@ -76,7 +78,7 @@ class CsvSource:
         return names, lines.offset
 
     def records(self, resume_after: Position | None) -> Generator[SourceRecord, None, None]:
-        names, data_start = self.header()
+        names, data_start = self.columns, self.data_start
         row_number = int(resume_after.value) if resume_after else 0
         start = (resume_after.offset or data_start) if resume_after else data_start
         with open_stream(self.path, start) as (stream, raw):

@@ -72,6 +72,7 @@ class NdjsonSource:
 
 
 def parse_line(position: Position, line: bytes) -> SourceRecord:
+    line = line.rstrip(b"\r\n")
     try:
         data = json.loads(line)
     except UnicodeDecodeError as error:
