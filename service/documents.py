@@ -16,6 +16,8 @@ from service.fields import METADATA_HEADER_PREFIX
 
 JsonValue = dict[str, Any] | list[Any] | str | int | float | bool | None
 MAX_ID_LENGTH = 512
+# No ':' so that `<tenant>:<id>` (the document _id) splits one way only.
+TENANT_PATTERN = r"^[^:\s]{1,256}$"
 
 
 class RawRequest(BaseModel):
@@ -85,7 +87,7 @@ class RawRequest(BaseModel):
 class RequestDocument(BaseModel):
     """What is stored in OpenSearch: one per request, `_id` = `id`, always carrying its tenant."""
 
-    tenant_id: str = Field(min_length=1)
+    tenant_id: str = Field(pattern=TENANT_PATTERN)
     id: str
     createdAt: datetime
     updatedAt: datetime
@@ -139,8 +141,18 @@ class RequestDocument(BaseModel):
             metadata=collect_metadata(raw.request_headers, raw.metadata),
         )
 
+    @property
+    def doc_id(self) -> str:
+        """The OpenSearch `_id`: the request id within its tenant, so a rerun updates the same document and two
+        tenants that happen to log the same request id never overwrite each other."""
+        return document_id(self.tenant_id, self.id)
+
     def source(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+
+def document_id(tenant_id: str, request_id: str) -> str:
+    return f"{tenant_id}:{request_id}"
 
 
 class RequestOut(BaseModel):
@@ -240,7 +252,8 @@ def collect_metadata(
     found: dict[str, str] = {}
     for name, value in (headers or {}).items():
         if name.lower().startswith(METADATA_HEADER_PREFIX) and value is not None:
-            key = name[len(METADATA_HEADER_PREFIX) :]
+            # Header names are case-insensitive, so keys from headers are too: X-Metadata-Env is `env`.
+            key = name[len(METADATA_HEADER_PREFIX) :].lower()
             if key:
                 found[key] = value if isinstance(value, str) else json.dumps(value)
     for key, value in (metadata or {}).items():

@@ -6,10 +6,14 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from opensearchpy import AsyncOpenSearch
 
+from service.app import create_app
 from service.engine import make_client
-from service.settings import OpenSearchSettings
+from service.keys import KeyStore
+from service.settings import OpenSearchSettings, ServiceSettings
 from service.templates import IndexNames, apply_templates, delete_all
 from tests.engine import opensearch_for_tests
 
@@ -34,3 +38,18 @@ async def index_names(client: AsyncOpenSearch) -> AsyncIterator[IndexNames]:
     await apply_templates(client, names)
     yield names
     await delete_all(client, names)
+
+
+@pytest.fixture(scope="module")
+async def keys(client: AsyncOpenSearch, index_names: IndexNames) -> KeyStore:
+    return KeyStore(client, index_names, cache_seconds=0)
+
+
+@pytest.fixture(scope="module")
+async def api(
+    client: AsyncOpenSearch, index_names: IndexNames
+) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    """The real aiohttp app, over the module's indices, through aiohttp's test client."""
+    settings = ServiceSettings(index_prefix=index_names.prefix, key_cache_seconds=0)
+    async with TestClient(TestServer(create_app(client, settings))) as test_client:
+        yield test_client

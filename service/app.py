@@ -1,0 +1,86 @@
+"""The aiohttp application: routes, the error middleware, and start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+from opensearchpy import AsyncOpenSearch
+from opensearchpy.exceptions import OpenSearchException
+
+from service.context import SERVICES, Services
+from service.engine_errors import api_error_for
+from service.errors import ApiError, json_error
+from service.handlers import health, list_requests, openapi_document
+from service.keys import KeyStore
+from service.settings import ServiceSettings
+from service.templates import IndexNames, apply_templates, templates_present
+
+log = logging.getLogger(__name__)
+TEMPLATE_RETRY_SECONDS = 2.0
+# aiohttp refuses request lines over 8 KiB with a text/plain 400 before our middleware sees them. A filter may be
+# 32 KiB of text (percent-encoded, up to 12 bytes a character), so lift the limit well past what the parameters
+# allow and let their own validation answer in JSON.
+HTTP_PARSER_LIMITS = {"max_line_size": 1024 * 1024, "max_field_size": 16 * 1024}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error leaves as `{"error": ...}`; engine trouble as 503; anything unexpected as a logged 500."""
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return json_error(error.status, error.message, error.headers)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        headers = {k: v for k, v in error.headers.items() if k.lower() == "allow"}
+        return json_error(error.status, error.reason, headers)
+    except (TimeoutError, OpenSearchException) as error:
+        api_error = api_error_for(error)
+        if api_error is None:
+            raise
+        return json_error(api_error.status, api_error.message, api_error.headers)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path_qs)
+        return json_error(500, "Internal error; it has been logged.")
+
+
+async def _ensure_templates(services: Services) -> None:
+    """Apply the index templates if missing, retrying while the engine is away so start-up never fails on it."""
+    while True:
+        try:
+            if not await templates_present(services.client, services.names):
+                await apply_templates(services.client, services.names)
+            return
+        except (TimeoutError, OpenSearchException, OSError) as error:
+            log.warning("could not check index templates yet (%s); retrying", error)
+            await asyncio.sleep(TEMPLATE_RETRY_SECONDS)
+
+
+async def _template_context(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(_ensure_templates(app[SERVICES]))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def create_app(client: AsyncOpenSearch, settings: ServiceSettings) -> web.Application:
+    names = IndexNames(settings.index_prefix)
+    app = web.Application(middlewares=[error_middleware], handler_args=HTTP_PARSER_LIMITS)
+    app[SERVICES] = Services(
+        client=client,
+        names=names,
+        keys=KeyStore(client, names, settings.key_cache_seconds),
+        settings=settings,
+    )
+    app.router.add_route("*", "/api/v1/requests", list_requests)
+    app.router.add_get("/api/v1/openapi.json", openapi_document)
+    app.router.add_get("/healthz", health)
+    app.cleanup_ctx.append(_template_context)
+    return app

@@ -1,0 +1,54 @@
+"""Route handlers. A request's path: auth → parameters → query body (service.query) → OpenSearch → page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from service.auth import tenant_of_request
+from service.context import SERVICES
+from service.documents import RequestsPage
+from service.errors import METHOD_NOT_ALLOWED, ApiError
+from service.filters import FilterError
+from service.openapi import openapi_spec
+from service.params import ParameterError, parse_query
+from service.query import build_search_body
+
+ALLOWED_METHODS = ("GET", "HEAD")
+JSON = "application/json"
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    if request.method not in ALLOWED_METHODS:
+        raise ApiError(405, METHOD_NOT_ALLOWED, {"Allow": ", ".join(ALLOWED_METHODS)})
+    services = request.app[SERVICES]
+    tenant = await tenant_of_request(request.headers.get("Authorization"), services.keys)
+    try:
+        query = parse_query(request.query, [name for name, _ in request.query.items()])
+        body = build_search_body(query, tenant)
+    except ParameterError as error:
+        raise ApiError(400, str(error)) from None
+    except FilterError as error:
+        raise ApiError(400, f"filter: {error}") from None
+    result = await services.client.search(index=services.names.read_alias, body=body)
+    return web.Response(body=render_page(result), content_type=JSON)
+
+
+def render_page(result: dict[str, Any]) -> bytes:
+    """The response body from an OpenSearch search result."""
+    hits = result["hits"]["hits"]
+    page = RequestsPage.model_validate(
+        {"requests": [hit["_source"] for hit in hits], "totalCount": result["hits"]["total"]["value"]}
+    )
+    return page.model_dump_json().encode()
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    return web.json_response(openapi_spec())
+
+
+async def health(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    engine = await services.client.cluster.health()
+    return web.json_response({"status": "ok", "engine": engine.get("status")})

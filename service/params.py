@@ -1,0 +1,120 @@
+"""The query parameters of `GET /api/v1/requests`, validated into one model.
+
+Each problem becomes a 400 whose message names the parameter and says what is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from service.fields import SORTABLE
+from service.search_text import MAX_SEARCH_LENGTH
+
+# OpenSearch's index.max_result_window: from + size may not pass it.
+MAX_RESULT_WINDOW = 10_000
+MAX_PAGE_SIZE = 1000
+MAX_ID_PARAM_LENGTH = 512
+
+
+class SortOrder(StrEnum):
+    asc = "asc"
+    desc = "desc"
+
+
+class RequestsQuery(BaseModel):
+    """Query parameters. Names are the spec's (camelCase where it says so)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    user_id: Annotated[str | None, Field(max_length=MAX_ID_PARAM_LENGTH, description="Exact end-user id.")] = None
+    app_id: Annotated[str | None, Field(max_length=MAX_ID_PARAM_LENGTH, description="Exact app id.")] = None
+    search: Annotated[
+        str | None,
+        Field(
+            max_length=MAX_SEARCH_LENGTH,
+            description=(
+                "Full-text search over prompt, completion and the request/response bodies, or an exact `openai_id`."
+                ' All terms are required; "quoted phrases", -exclusion and `a | b` are understood.'
+            ),
+        ),
+    ] = None
+    sortBy: Annotated[
+        str,
+        Field(description="Field to sort by; ties are broken by `id`.", json_schema_extra={"enum": list(SORTABLE)}),
+    ] = "createdAt"
+    sortOrder: Annotated[SortOrder, Field(description="`asc` or `desc`.")] = SortOrder.desc
+    pageSize: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="Requests per page.")] = 10
+    pageNumber: Annotated[int, Field(ge=1, description="1-based page number.")] = 1
+    filter: Annotated[
+        str | None,
+        Field(
+            description=(
+                "JSON: a react-querybuilder rule group or a plain map of field to value/list/range. "
+                "`{}` means no filter."
+            )
+        ),
+    ] = None
+
+    @field_validator("sortBy")
+    @classmethod
+    def _sortable(cls, value: str) -> str:
+        if value not in SORTABLE:
+            raise ValueError("not sortable")
+        return value
+
+    @field_validator("sortOrder", mode="before")
+    @classmethod
+    def _lower_order(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("user_id", "app_id", "search", "filter", mode="before")
+    @classmethod
+    def _blank_is_absent(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def offset(self) -> int:
+        return (self.pageNumber - 1) * self.pageSize
+
+
+class ParameterError(ValueError):
+    """A parameter problem, phrased for the client."""
+
+
+def parse_query(params: Mapping[str, str], keys: list[str]) -> RequestsQuery:
+    """Validate the raw query string (`keys` lists every name as sent, to catch repeats)."""
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ParameterError(f"{repeated[0]}: given more than once; send each parameter at most once")
+    try:
+        query = RequestsQuery.model_validate(dict(params))
+    except ValidationError as error:
+        raise ParameterError(_describe(error)) from None
+    if query.offset + query.pageSize > MAX_RESULT_WINDOW:
+        raise ParameterError(
+            f"pageNumber: page {query.pageNumber} of size {query.pageSize} reaches past result "
+            f"{MAX_RESULT_WINDOW}, the deepest this endpoint pages; narrow the results with search or filter"
+        )
+    return query
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]) or "query"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        allowed = ", ".join(RequestsQuery.model_fields)
+        return f"{name}: unknown parameter; the parameters are {allowed}"
+    if name == "sortBy":
+        return f"sortBy: {first.get('input')!r} is not sortable; use one of {', '.join(SORTABLE)}"
+    if name == "sortOrder":
+        return f"sortOrder: {first.get('input')!r} is neither 'asc' nor 'desc'"
+    if name in ("pageSize", "pageNumber"):
+        upper = f" and {MAX_PAGE_SIZE}" if name == "pageSize" else ""
+        bound = f"between 1{upper}" if upper else "of at least 1"
+        return f"{name}: {first.get('input')!r} is not a whole number {bound}"
+    return f"{name}: {first['msg']}"

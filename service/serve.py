@@ -1,0 +1,69 @@
+"""`llmsearch serve`: run the HTTP service (starting the local node when no OPENSEARCH_URL is set)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from opensearchpy import AsyncOpenSearch
+
+from service.app import create_app
+from service.demo import prepare_demo
+from service.engine import make_client, resolve_url
+from service.settings import OpenSearchSettings, ServiceSettings
+from service.templates import IndexNames
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", help="listen address (default 127.0.0.1, LLMSEARCH_HOST)")
+    serve.add_argument("--port", type=int, help="listen port (default 8080, LLMSEARCH_PORT)")
+    serve.add_argument(
+        "--demo", action="store_true", help="load demo data for tenant 'demo' (once) and print a fresh demo key"
+    )
+    serve.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+    settings = ServiceSettings(**overrides)
+    os_settings = OpenSearchSettings()
+    url = resolve_url(os_settings)
+    asyncio.run(_serve(url, settings, os_settings, demo=args.demo))
+    return 0
+
+
+async def _serve(url: str, settings: ServiceSettings, os_settings: OpenSearchSettings, demo: bool) -> None:
+    client = make_client(url, os_settings)
+    try:
+        demo_key = await prepare_demo(client, IndexNames(settings.index_prefix)) if demo else None
+        await _run_until_stopped(client, url, settings, demo_key)
+    finally:
+        await client.close()
+
+
+async def _run_until_stopped(
+    client: AsyncOpenSearch, url: str, settings: ServiceSettings, demo_key: str | None
+) -> None:
+    runner = web.AppRunner(create_app(client, settings), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        base = f"http://{settings.host}:{settings.port}"
+        print(f"\nllm-request-search is serving at {base}/api/v1/requests (OpenSearch: {url})")
+        print(f"OpenAPI description: {base}/api/v1/openapi.json")
+        if demo_key:
+            print(f"Demo API key (tenant 'demo'): {demo_key}")
+            print(f"Try: curl -H 'Authorization: Bearer {demo_key}' '{base}/api/v1/requests?search=refund&pageSize=2'")
+        print("Press Ctrl+C to stop.", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,58 @@
+"""When OpenSearch goes away the API answers 503 within its timeout, keeps running, and recovers by itself."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from urllib.parse import urlparse
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from opensearchpy import AsyncOpenSearch
+
+from service.app import create_app
+from service.engine import make_client
+from service.keys import KeyStore
+from service.settings import OpenSearchSettings, ServiceSettings
+from service.templates import IndexNames
+from tests.dataset import TENANT_A, index_documents, tenant_documents
+from tests.tcp_proxy import TcpProxy
+
+TIMEOUT = 2.0
+
+
+@pytest.fixture
+async def proxy(opensearch_url: str) -> AsyncIterator[TcpProxy]:
+    target = urlparse(opensearch_url)
+    tcp = TcpProxy(target.hostname or "127.0.0.1", target.port or 9200)
+    await tcp.start()
+    yield tcp
+    await tcp.stop()
+
+
+async def test_engine_outage_is_503_then_recovers(
+    client: AsyncOpenSearch, index_names: IndexNames, proxy: TcpProxy
+) -> None:
+    await index_documents(client, index_names, tenant_documents(TENANT_A, 3))
+    key, _ = await KeyStore(client, index_names, 0).create(TENANT_A)
+    url = f"http://127.0.0.1:{proxy.port}"
+    proxied = make_client(url, OpenSearchSettings(url=url, timeout_seconds=TIMEOUT))
+    settings = ServiceSettings(index_prefix=index_names.prefix, key_cache_seconds=60)
+    headers = {"Authorization": key}
+    async with TestClient(TestServer(create_app(proxied, settings))) as api:
+        assert (await api.get("/api/v1/requests", headers=headers)).status == 200
+
+        await proxy.stop()
+        started = time.monotonic()
+        response = await api.get("/api/v1/requests", headers=headers)
+        assert response.status == 503
+        body = await response.json()
+        assert set(body) == {"error"} and "unavailable" in body["error"]
+        assert response.headers["Retry-After"] == "1"
+        assert time.monotonic() - started < TIMEOUT + 1.5
+
+        await proxy.start()  # the same port again
+        response = await api.get("/api/v1/requests", headers=headers)
+        assert response.status == 200, await response.text()
+        assert (await response.json())["totalCount"] == 3
+    await proxied.close()
