@@ -1,0 +1,9 @@
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY service ./service
+COPY loaders ./loaders
+COPY index_templates ./index_templates
+RUN pip install --no-cache-dir -e .
+EXPOSE 8080
+CMD ["llmsearch", "serve"]
