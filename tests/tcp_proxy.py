@@ -12,6 +12,7 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
+        self.hang = False  # accept connections but never answer: an engine that stopped responding
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
@@ -31,6 +32,13 @@ class TcpProxy:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)  # type: ignore[arg-type]
+        if self.hang:
+            try:
+                await reader.read()  # hold the connection open, answer nothing, until the client gives up
+            finally:
+                writer.close()
+                self._tasks.discard(task)  # type: ignore[arg-type]
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:

@@ -56,3 +56,30 @@ async def test_engine_outage_is_503_then_recovers(
         assert response.status == 200, await response.text()
         assert (await response.json())["totalCount"] == 3
     await proxied.close()
+
+
+async def test_engine_that_stops_answering_is_503_within_the_timeout(
+    client: AsyncOpenSearch, index_names: IndexNames, proxy: TcpProxy
+) -> None:
+    await index_documents(client, index_names, tenant_documents(TENANT_A, 3))
+    key, _ = await KeyStore(client, index_names, 0).create(TENANT_A)
+    url = f"http://127.0.0.1:{proxy.port}"
+    proxied = make_client(url, OpenSearchSettings(url=url, timeout_seconds=TIMEOUT))
+    settings = ServiceSettings(index_prefix=index_names.prefix, key_cache_seconds=60)
+    headers = {"Authorization": key}
+    async with TestClient(TestServer(create_app(proxied, settings))) as api:
+        assert (await api.get("/api/v1/requests", headers=headers)).status == 200
+        proxy.hang = True
+        await proxy.stop()  # drop pooled connections so the next request opens a fresh, hanging one
+        await proxy.start()
+        started = time.monotonic()
+        response = await api.get("/api/v1/requests", headers=headers)
+        elapsed = time.monotonic() - started
+        assert response.status == 503
+        assert "timed out" in (await response.json())["error"]
+        assert TIMEOUT - 0.5 < elapsed < TIMEOUT + 1.5
+
+        proxy.hang = False
+        response = await api.get("/api/v1/requests", headers=headers)
+        assert response.status == 200, await response.text()
+    await proxied.close()
