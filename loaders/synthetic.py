@@ -13,9 +13,10 @@ and templates with slots drawn from vocabularies ranked by a Zipf-like law, so t
 long tail of rare ones (made-up project codenames). Bodies are assembled as JSON text from templates with
 strings escaped by the C encoder, because `json.dumps` on nested dicts per record would dominate the cost.
 
-Search benchmarks rely on these constants (frequencies measured over seed 0, 200,000 records):
-`COMMON_WORD` occurs in about `COMMON_WORD_FREQUENCY` of records, `RARE_PHRASE` (as a phrase) in about
-`RARE_PHRASE_RATE`, and `CJK_WORD` in about `CJK_WORD_FREQUENCY`.
+Search benchmarks rely on these constants. Frequencies are shares of records whose request body, completion,
+response body or streamed body contains the text, measured over seeds 0-3 (500,000 records): `COMMON_WORD` (as a
+word, any case) in about a third of records, `RARE_PHRASE` (as a phrase) in about 1 in 5,000 (each record with a
+request text carries it with probability `RARE_PHRASE_RATE`), and `CJK_WORD` in about 3.4%.
 """
 
 # ruff: noqa: RUF001  (Chinese and Japanese text uses full-width punctuation on purpose)
@@ -41,12 +42,13 @@ T = TypeVar("T")
 REFERENCE_TIME = datetime(2025, 7, 1, tzinfo=UTC)
 WINDOW_DAYS = 90
 
+# Search benchmark terms and the share of records that contain them (measured: see the module docstring).
 COMMON_WORD = "please"
-COMMON_WORD_FREQUENCY = 0.0  # measured; see the module docstring
-RARE_PHRASE = "velvet thunder protocol"
+COMMON_WORD_FREQUENCY = 0.336
+RARE_PHRASE = "velvet thunder protocol"  # each word occurs elsewhere, the phrase only where placed on purpose
 RARE_PHRASE_RATE = 1 / 5000
-CJK_WORD = "天気"
-CJK_WORD_FREQUENCY = 0.0  # measured
+CJK_WORD = "天気"  # Japanese "weather"
+CJK_WORD_FREQUENCY = 0.034
 
 LONG_BODY_RATE = 0.003  # prompts of tens of KB: a pasted document
 MODEL_LISTING_RATE = 0.003  # GET /v1/models: no body, no model
@@ -1170,6 +1172,7 @@ class _Record(dict[str, str]):
         self.target: _Language | None = None  # a translation's language
         self.user: _User | None = None
         self.prompt_index = 0
+        self.rare = False  # carries RARE_PHRASE: drawn once per record, whatever the endpoint
 
     def __missing__(self, key: str) -> str:
         value = self[key] = _SLOTS[key](self)
@@ -1354,6 +1357,7 @@ def _exchange(r: _Record, app: _App, out: dict[str, Any], created: int) -> int:
         r.task = r.language.bank.task
     else:
         r.task = banks.app_tasks[app.name].pick(rng)
+    r.rare = rng.random() < RARE_PHRASE_RATE
     status = banks.errors.pick(rng)
     streamed = endpoint != "embeddings" and rng.random() < STREAMED_RATE
     if status:
@@ -1398,12 +1402,18 @@ def _user_text(r: _Record) -> str:
     rng = r.rng
     prompts = r.task.prompts
     r.prompt_index = int(rng.random() * len(prompts))
-    text = prompts[r.prompt_index].format_map(r)
-    if rng.random() < RARE_PHRASE_RATE:
-        text += " " + _uniform(rng, _RARE_CARRIERS).format(phrase=RARE_PHRASE)
+    text = prompts[r.prompt_index].format_map(r) + _rare_phrase(r)
     if rng.random() < LONG_BODY_RATE:
         text += "\n\n" + _long_document(r)
     return text
+
+
+def _rare_phrase(r: _Record) -> str:
+    """A sentence with RARE_PHRASE for the record drawn to carry it (once), else nothing."""
+    if not r.rare:
+        return ""
+    r.rare = False
+    return " " + _uniform(r.rng, _RARE_CARRIERS).format(phrase=RARE_PHRASE)
 
 
 def _answer_text(r: _Record) -> str:
@@ -1598,11 +1608,15 @@ def _responses(r: _Record, out: dict[str, Any], created: int, streamed: bool) ->
 def _embeddings(r: _Record, out: dict[str, Any]) -> None:
     rng = r.rng
     model = r.banks.embedding_models.pick(rng)
-    if rng.random() < 0.6:
+    single = rng.random() < 0.6
+    if single:
         inputs = [_user_text(r) if rng.random() < 0.3 else r.sentences(1, 6)]
-        input_json = encode_basestring(inputs[0])
     else:
         inputs = [r.sentences(1, 3) for _ in range(_between(rng, 2, 16))]
+    inputs[0] += _rare_phrase(r)
+    if single:
+        input_json = encode_basestring(inputs[0])
+    else:
         input_json = "[" + ",".join(encode_basestring(text) for text in inputs) + "]"
     tokens = _tokens(r, sum(len(text) for text in inputs))
     data = ",".join(
