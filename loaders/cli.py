@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import signal
 import sys
@@ -112,6 +113,9 @@ def run_command(args: argparse.Namespace) -> int:
         return EXIT_FATAL
     try:
         result = asyncio.run(_run(source, names, args.tenant, options))
+    except KeyboardInterrupt:  # before the handlers are in place (start-up): nothing to clean up yet
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except _Interrupted as stop:
         print(
             f"interrupted by {stop.signal_name}; the checkpoint is saved, rerun with --resume to continue",
@@ -187,7 +191,9 @@ class _Interrupted(Exception):
 
 async def _run(source: Source, names: IndexNames, tenant: str | None, options: LoadOptions) -> LoadResult:
     settings = opensearch_settings()
-    url = await asyncio.to_thread(resolve_url, settings)
+    # Starting or finding the local node talks on stdout, which belongs to the summary (and --json).
+    with contextlib.redirect_stdout(sys.stderr):
+        url = await asyncio.to_thread(resolve_url, settings)
     client = make_client(url, settings)
     task = asyncio.create_task(load(source, client=client, names=names, tenant=tenant, options=options))
     received: list[str] = []

@@ -57,6 +57,13 @@ class Progress:
             self.stream.write(line + "\n")
         self.stream.flush()
 
+    def clear(self) -> None:
+        """Wipe the redrawn line so a log line does not land on it (the next tick draws it again)."""
+        if self.mode == "bar" and self._drawn:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+            self._drawn = False
+
     def finish(self) -> None:
         if self.mode == "bar" and self._drawn:
             self.stream.write("\r\x1b[2K")

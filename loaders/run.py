@@ -167,9 +167,6 @@ async def load(
         request_timeout=options.request_timeout,
         window=options.window,
     )
-    queue: asyncio.Queue[QueueItem] = asyncio.Queue(maxsize=options.queue_batches)
-    loader = BulkLoader(client, queue, tracker, settings, say)
-    preparer = Preparer(tenant, PricingTable.default(), max_document_bytes)
     progress = Progress(
         progress_stream or sys.stderr,
         options.progress,
@@ -179,9 +176,19 @@ async def load(
         options.progress_interval,
     )
 
+    def say_over_progress(line: str) -> None:
+        progress.clear()
+        say(line)
+
+    queue: asyncio.Queue[QueueItem] = asyncio.Queue(maxsize=options.queue_batches)
+    loader = BulkLoader(client, queue, tracker, settings, say_over_progress)
+    preparer = Preparer(tenant, PricingTable.default(), max_document_bytes)
+
     async with contextlib.AsyncExitStack() as stack:
         if backfill:
-            await stack.enter_async_context(backfill_settings(client, index, state.backfill_restore, remember, say))
+            await stack.enter_async_context(
+                backfill_settings(client, index, state.backfill_restore, remember, say_over_progress)
+            )
         if not state.complete:
             reader = Reader(source, resume_after, preparer, queue, options.batch_size)
             progress_task = asyncio.create_task(progress.run())
