@@ -16,7 +16,7 @@ strings escaped by the C encoder, because `json.dumps` on nested dicts per recor
 Search benchmarks rely on these constants. Frequencies are shares of records whose request body, completion,
 response body or streamed body contains the text, measured over seeds 0-3 (500,000 records): `COMMON_WORD` (as a
 word, any case) in about a third of records, `RARE_PHRASE` (as a phrase) in about 1 in 5,000 (each record with a
-request text carries it with probability `RARE_PHRASE_RATE`), and `CJK_WORD` in about 3.4%.
+request text carries it with probability `RARE_PHRASE_RATE`), and `CJK_WORD` in about 3.3%.
 """
 
 # ruff: noqa: RUF001  (Chinese and Japanese text uses full-width punctuation on purpose)
@@ -48,7 +48,7 @@ COMMON_WORD_FREQUENCY = 0.336
 RARE_PHRASE = "velvet thunder protocol"  # each word occurs elsewhere, the phrase only where placed on purpose
 RARE_PHRASE_RATE = 1 / 5000
 CJK_WORD = "天気"  # Japanese "weather"
-CJK_WORD_FREQUENCY = 0.034
+CJK_WORD_FREQUENCY = 0.033
 
 LONG_BODY_RATE = 0.003  # prompts of tens of KB: a pasted document
 MODEL_LISTING_RATE = 0.003  # GET /v1/models: no body, no model
@@ -72,7 +72,7 @@ def generate(count: int, seed: int = 0, start: int = 0) -> Iterator[dict[str, An
         raise ValueError("count and start must not be negative")
     banks = _banks()
     rng = random.Random()
-    seed_bits = (seed & 0xFFFF_FFFF_FFFF_FFFF) << 64
+    seed_bits = (seed & 0xFFFF_FFFF_FFFF_FFFF) << 64  # record numbers fill the low 64 bits of the seed
     for number in range(start, count):
         rng.seed(seed_bits | number)
         yield _build(_Record(rng, banks), seed, number)
@@ -817,6 +817,17 @@ _KO = _LanguageBank(
         context=(2, 6),
     ),
 )
+_ENGLISH = _LanguageBank(
+    code="en",
+    english_name="English",
+    weight=0.70,
+    chars_per_token=4.0,
+    joiner=" ",
+    names=tuple(f"{first} {last}" for last in _LAST_NAMES[:6] for first in _FIRST_NAMES),
+    cities=_EN_CITIES,
+    topics=_EN_TOPICS,
+    sentences=_EN_SENTENCES,
+)
 _FOREIGN = (_ES, _DE, _FR, _JA, _ZH, _KO)
 
 
@@ -979,7 +990,7 @@ _MODEL_LISTING = (
 
 _ALNUM = str.maketrans("+/", "Zq")
 _ENVIRONMENTS = (("prod", 0.8), ("staging", 0.15), ("dev", 0.05))
-_TIERS = (("free", 0.6), ("pro", 0.3), ("enterprise", 0.1))
+_TIER_CHOICE = _Weighted((("free", 0.6), ("pro", 0.3), ("enterprise", 0.1)))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1017,7 +1028,6 @@ class _Banks:
     responses_models: _Weighted[str]
     errors: _Weighted[int]
     environments: _Weighted[str]
-    tiers: _Weighted[str]
     dates: tuple[str, ...]
     vectors: tuple[str, ...]  # short embedding vectors as JSON text
     pricing: PricingTable = field(default_factory=PricingTable.default)
@@ -1049,23 +1059,10 @@ def _banks() -> _Banks:
         responses_models=_Weighted(_RESPONSES_MODELS),
         errors=_Weighted([(0, ok), *ERROR_STATUSES]),
         environments=_Weighted(_ENVIRONMENTS),
-        tiers=_Weighted(_TIERS),
         dates=tuple((REFERENCE_TIME - timedelta(days=d)).strftime("%Y-%m-%d") for d in range(WINDOW_DAYS + 30)),
         vectors=tuple(_vector(rng) for _ in range(256)),
     )
 
-
-_ENGLISH = _LanguageBank(
-    code="en",
-    english_name="English",
-    weight=0.70,
-    chars_per_token=4.0,
-    joiner=" ",
-    names=tuple(f"{first} {last}" for last in _LAST_NAMES[:6] for first in _FIRST_NAMES),
-    cities=_EN_CITIES,
-    topics=_EN_TOPICS,
-    sentences=_EN_SENTENCES,
-)
 
 _SYLLABLE_ONSETS = _words("b br c ch d dr f fl g gr h j k kl l m n p pr qu r s sh st t th tr v w z")
 _SYLLABLE_VOWELS = _words("a e i o u ae ia ou y ei")
@@ -1138,8 +1135,7 @@ def _make_user(rng: random.Random, number: int) -> _User:
         user_id = f"{first.lower()}.{last.lower()}{number}@{domain}"
     else:
         user_id = f"user_{rng.getrandbits(32):08x}"
-    tier = _uniform(rng, ("free",) * 6 + ("pro",) * 3 + ("enterprise",))
-    return _User(user_id, _random_ip(rng), tier)
+    return _User(user_id, _random_ip(rng), _TIER_CHOICE.pick(rng))
 
 
 def _random_ip(rng: random.Random) -> str:
@@ -1360,32 +1356,19 @@ def _exchange(r: _Record, app: _App, out: dict[str, Any], created: int) -> int:
     r.rare = rng.random() < RARE_PHRASE_RATE
     status = banks.errors.pick(rng)
     streamed = endpoint != "embeddings" and rng.random() < STREAMED_RATE
+    build = _ENDPOINTS[endpoint]
     if status:
-        return _failure(r, endpoint, status, out)
+        build(r, out, created, False)
+        return _failure(r, status, out)
     out["streamed"] = streamed
     out["cached"] = rng.random() < CACHED_RATE
-    if endpoint == "embeddings":
-        _embeddings(r, out)
-    elif endpoint == "completions":
-        _completions(r, out, created, streamed)
-    elif endpoint == "responses":
-        _responses(r, out, created, streamed)
-    else:
-        _chat(r, out, created, streamed)
+    build(r, out, created, streamed)
     _explicit_cost(r, out)
     return _latency(r, out)
 
 
-def _failure(r: _Record, endpoint: str, status: int, out: dict[str, Any]) -> int:
-    # The request as sent, then the API's error: no completion, no usage, no provider id.
-    if endpoint == "embeddings":
-        _embeddings(r, out)
-    elif endpoint == "completions":
-        _completions(r, out, 0, False)
-    elif endpoint == "responses":
-        _responses(r, out, 0, False)
-    else:
-        _chat(r, out, 0, False)
+def _failure(r: _Record, status: int, out: dict[str, Any]) -> int:
+    """Turns a built exchange into the API's error: the request as sent, no completion, usage or provider id."""
     out["status"] = status
     out["completion"] = None
     out["openai_id"] = None
@@ -1605,7 +1588,7 @@ def _responses(r: _Record, out: dict[str, Any], created: int, streamed: bool) ->
     )
 
 
-def _embeddings(r: _Record, out: dict[str, Any]) -> None:
+def _embeddings(r: _Record, out: dict[str, Any], created: int, streamed: bool) -> None:
     rng = r.rng
     model = r.banks.embedding_models.pick(rng)
     single = rng.random() < 0.6
@@ -1629,6 +1612,15 @@ def _embeddings(r: _Record, out: dict[str, Any]) -> None:
         f'{{"object":"list","data":[{data}],"model":"{model}","usage":{{"prompt_tokens":{tokens},"total_tokens":{tokens}}}}}'
     )
     out["prompt_tokens"] = tokens  # embeddings report no completion tokens at all
+
+
+# Each fills in `out` for one request to its endpoint: (record, out, created epoch seconds, streamed).
+_ENDPOINTS: dict[str, Callable[[_Record, dict[str, Any], int, bool], None]] = {
+    "chat": _chat,
+    "completions": _completions,
+    "responses": _responses,
+    "embeddings": _embeddings,
+}
 
 
 def _alnum(rng: random.Random) -> str:
