@@ -87,3 +87,13 @@ def test_three_node_cluster_starts_reuses_and_stops() -> None:
         cluster.stop(log=lambda _: None)
     assert cluster.running_pids() == {}
     assert cluster.status().startswith("stopped")
+
+
+def test_a_non_http_program_on_the_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        cluster = LocalCluster(NodeSettings(port=port, root=tmp_path))
+        assert cluster.health() is None  # the port answers, but not as our cluster
+        assert cluster.status().startswith("stopped")

@@ -8,6 +8,7 @@ unprivileged system user that owns their directories.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import pwd
@@ -330,8 +331,8 @@ def _get_json(url: str) -> dict[str, object] | None:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
             body = json.loads(response.read())
-    except (urllib.error.URLError, OSError, ValueError):
-        return None
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException):
+        return None  # not answering, or not HTTP (another node's transport port, say)
     return body if isinstance(body, dict) else None
 
 
