@@ -1,0 +1,1 @@
+"""Benchmarks: the service against raw OpenSearch and against PostgreSQL (`python -m bench.run`, see BENCHMARKS.md)."""

@@ -1,0 +1,89 @@
+"""The service under test: `llmsearch serve` as its own process against the benchmark's OpenSearch, and a key."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from service.engine import make_client
+from service.keys import KeyStore
+from service.settings import OpenSearchSettings
+from service.templates import IndexNames, apply_templates
+
+START_TIMEOUT_SECONDS = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def service(opensearch_url: str, prefix: str, log_path: Path) -> Iterator[str]:
+    """The service's base URL while it runs (`python -m service.cli serve`, access log off as in production)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "OPENSEARCH_URL": opensearch_url,
+        "LLMSEARCH_INDEX_PREFIX": prefix,
+        "LLMSEARCH_HOST": "127.0.0.1",
+        "LLMSEARCH_PORT": str(port),
+    }
+    command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, process, log_path)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the service exited ({process.returncode}):\n{log_path.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the service did not answer at {base} within {START_TIMEOUT_SECONDS:.0f}s")
+
+
+def create_key(opensearch_url: str, prefix: str, tenant: str) -> str:
+    """A fresh API key for `tenant` (KeyStore.create, as `llmsearch keys create` does)."""
+
+    async def create() -> str:
+        client = make_client(opensearch_url, OpenSearchSettings(url=opensearch_url, timeout_seconds=60))
+        try:
+            names = IndexNames(prefix)
+            await apply_templates(client, names)
+            key, _record = await KeyStore(client, names, cache_seconds=0).create(tenant, name="bench")
+            return key
+        finally:
+            await client.close()
+
+    return asyncio.run(create())
