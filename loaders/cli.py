@@ -76,7 +76,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--checkpoint-interval", type=float, help="seconds between checkpoint writes (default 1)")
 
     bulk = parser.add_argument_group("bulk indexing")
-    bulk.add_argument("--concurrency", type=int, help="bulk requests in flight (default 3)")
+    bulk.add_argument("--concurrency", type=int, help="bulk requests in flight (default 2)")
     bulk.add_argument("--chunk-size", type=int, help="documents per bulk request (default 1000)")
     bulk.add_argument("--chunk-bytes", type=parse_size, help="bytes per bulk request (default 10mb)")
     bulk.add_argument("--max-document-bytes", type=parse_size, help="larger records are rejected (default 32mb)")

@@ -79,8 +79,6 @@ async def load(
     """
     say = log or _stderr
     started = time.monotonic()
-    if options.apply_templates:
-        await apply_templates(client, names)
     index = names.write_alias
     identity = source.identity
     default_checkpoint, default_dead_letters = checkpoints.default_paths(
@@ -143,8 +141,11 @@ async def load(
         say(f"{checkpoint_path} says this load is complete; nothing to do")
         return result(Counts(), backfill=False)
 
-    max_document_bytes, max_chunk_bytes = await _engine_limits(client, options, say)
+    # The source first: one that cannot be read (no database, say) should not leave indices behind.
     size = await asyncio.to_thread(source.size, resume_after)
+    if options.apply_templates:
+        await apply_templates(client, names)
+    max_document_bytes, max_chunk_bytes = await _engine_limits(client, options, say)
     backfill = _wants_backfill(options, size) or state.backfill_restore is not None
 
     def save(position: Position | None, committed: Counts, dead_letter_size: int) -> None:

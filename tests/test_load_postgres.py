@@ -19,7 +19,7 @@ from loaders.sources.base import Position, SourceSize
 from loaders.sources.postgres import PostgresSource
 from service.documents import document_id
 from tests.postgres_server import postgres_server
-from tests.test_load_support import dead_letters, documents, fresh_index, options, run_load
+from tests.test_load_support import dead_letters, documents, fresh_index, options, run_cli, run_load
 
 # The table as Prisma migrations create it (quoted camelCase columns, text ids, timestamp(3) without zone).
 PRISMA_REQUEST_TABLE = """
@@ -141,13 +141,15 @@ async def test_userid_is_the_tenant_and_headers_become_metadata(
 
 
 async def test_tenant_option_overrides_userid(
-    client: AsyncOpenSearch, postgres_dsn: str, request_table: str, tmp_path: Path
+    client: AsyncOpenSearch, opensearch_url: str, postgres_dsn: str, request_table: str, tmp_path: Path
 ) -> None:
     insert(postgres_dsn, request_table, [row(n, "user-alpha" if n % 2 else None) for n in range(1, 11)])
     async with fresh_index(client) as names:
-        source = PostgresSource(postgres_dsn, schema=request_table)
-        result = await run_load(source, client, names, "imported", options(tmp_path))
-        assert (result.counts.created, result.counts.rejected) == (10, 0)
+        args = [postgres_dsn, "--schema", request_table, "--tenant", "imported", "--index-prefix", names.prefix]
+        args += ["--state-dir", str(tmp_path), "--progress", "none", "--json"]
+        done = run_cli(opensearch_url, *args)  # the format comes from the postgresql:// DSN
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["counts"]["created"] == 10
         found = await documents(client, names)
         assert {doc["tenant_id"] for doc in found.values()} == {"imported"}
         assert set(found) == {document_id("imported", f"clx{n:08d}") for n in range(1, 11)}
