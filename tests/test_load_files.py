@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -124,3 +125,24 @@ async def test_unknown_model_is_indexed_without_cost_and_counted(client: AsyncOp
         assert found[document_id("acme", "req-000001")]["cost"] is None
         assert found[document_id("acme", "req-000003")]["cost"] is not None
         assert found[document_id("acme", "req-000004")]["cost"] is None
+
+
+@pytest.mark.parametrize("name", ["resume.ndjson", "resume.ndjson.gz", "resume.csv", "resume.csv.gz"])
+def test_a_resume_position_continues_with_the_next_record(tmp_path: Path, name: str) -> None:
+    """Positions carry the byte offset past the record: plain files seek to it, gzip decompresses up to it."""
+    if ".csv" in name:
+        text = "id,createdAt,completion\n" + "".join(
+            f'r{n},2025-01-01T00:00:00Z,"line one\nline two {n}"\n' for n in range(50)
+        )
+    else:
+        text = "".join(json.dumps(request(n)) + "\n" + ("\n" if n == 20 else "") for n in range(50))
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    source = CsvSource(path, MAX) if ".csv" in name else NdjsonSource(path, MAX)
+    everything = list(source.records(None))
+    assert len(everything) == 50
+    for cut in (0, 19, 20, 21, 48):
+        rest = list(source.records(everything[cut].position))
+        assert [record.data for record in rest] == [record.data for record in everything[cut + 1 :]]
+        assert [record.position for record in rest] == [record.position for record in everything[cut + 1 :]]
+    assert list(source.records(everything[-1].position)) == []
