@@ -12,7 +12,7 @@ from service.documents import document_id
 from service.templates import IndexNames
 from tests.test_load_support import count, documents, fresh_index, options, run_cli, run_load
 
-COUNT = 1200
+COUNT = 600
 
 
 async def test_count_n_gives_n_documents(client: AsyncOpenSearch, tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ async def test_progress_lines_show_rate_and_eta(client: AsyncOpenSearch, opensea
             opensearch_url,
             "synthetic",
             "--count",
-            "3000",
+            "1500",
             "--tenant",
             "synth",
             "--index-prefix",
@@ -50,7 +50,7 @@ async def test_progress_lines_show_rate_and_eta(client: AsyncOpenSearch, opensea
             "--progress",
             "lines",
             "--progress-interval",
-            "0.2",
+            "0.05",
             "--chunk-size",
             "250",
         )
@@ -58,8 +58,8 @@ async def test_progress_lines_show_rate_and_eta(client: AsyncOpenSearch, opensea
         lines = [line for line in done.stderr.splitlines() if "docs/s" in line]
         assert lines, done.stderr
         assert any(re.search(r"\d+% \| ETA \d+:\d\d", line) for line in lines), lines
-        assert "3,000 records" in done.stdout
-        assert await count(client, IndexNames(prefix)) == 3000
+        assert "1,500 records" in done.stdout
+        assert await count(client, IndexNames(prefix)) == 1500
     finally:
         from service.templates import delete_all
 
