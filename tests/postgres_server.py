@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from service.node.system_user import NoSystemUser, unprivileged_user
+
 SERVER_USER = "llmsearch-pg"
 DATABASE = "llmsearch"
 START_TIMEOUT_SECONDS = 60
@@ -117,22 +119,10 @@ def _run(user: pwd.struct_passwd | None, command: list[str], check: bool = True)
 
 
 def _server_user() -> pwd.struct_passwd | None:
-    """As root, the unprivileged user to run the server as (created on first use); otherwise None."""
-    if os.geteuid() != 0:
-        return None
     try:
-        return pwd.getpwnam(SERVER_USER)
-    except KeyError:
-        pass
-    useradd = shutil.which("useradd")
-    if useradd is None:
-        raise PostgresUnavailable(f"running as root, user {SERVER_USER!r} does not exist and there is no useradd")
-    subprocess.run(
-        [useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVER_USER],
-        check=True,
-        capture_output=True,
-    )
-    return pwd.getpwnam(SERVER_USER)
+        return unprivileged_user(SERVER_USER)
+    except NoSystemUser as error:
+        raise PostgresUnavailable(str(error)) from error
 
 
 def _free_port() -> int:

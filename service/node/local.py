@@ -25,6 +25,7 @@ from pathlib import Path
 
 from service.node.distribution import fetch_archive, unpack
 from service.node.java import JavaRuntime, find_java
+from service.node.system_user import unprivileged_user
 from service.settings import NodeSettings
 
 START_TIMEOUT_SECONDS = 180.0
@@ -150,7 +151,7 @@ class LocalCluster:
         log(f"Using {java.describe()}")
         archive = fetch_archive(self.settings.cache_dir, self.settings.dist)
         home = unpack(archive, node_root(self.settings) / "dist")
-        user = _node_user(self.settings.user)
+        user = unprivileged_user(self.settings.user)
         for spec in self.specs():
             if spec.name in pids:
                 continue
@@ -342,25 +343,6 @@ def _log_tail(spec: NodeSpec, cluster_name: str, lines: int = 40) -> str:
             tail = path.read_text(errors="replace").splitlines()[-lines:]
             return f"Last {len(tail)} lines of {path}:\n" + "\n".join(tail)
     return f"(no log written at {spec.log_file})"
-
-
-def _node_user(name: str) -> pwd.struct_passwd | None:
-    """As root, the unprivileged user to run nodes as (created on first use); otherwise None."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        pass
-    useradd = shutil.which("useradd")
-    if useradd is None:
-        raise NodeError(f"running as root and user {name!r} does not exist, and there is no useradd to create it")
-    subprocess.run(
-        [useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-        check=True,
-        capture_output=True,
-    )
-    return pwd.getpwnam(name)
 
 
 def _chown_tree(root: Path, user: pwd.struct_passwd) -> None:
