@@ -152,7 +152,7 @@ async def run_step(step: dict[str, Any], call: Call, cell: Cell) -> None:
         if error and cell.first_error is None:
             cell.first_error = error
     elif cell.answer is None:
-        parse_first = True  # no warm-up (slow targets): the first timed answer is parsed, a cheap count and ids
+        parse_first = True  # no warm-up (slow PostgreSQL): a timed answer is parsed, which is only a count and ids
     await _closed_loop(call, concurrency, warmup, None, None)
     samples: list[Sample] = []
     deadline = time.perf_counter() + float(step["max_seconds"]) if step.get("max_seconds") else None
@@ -179,7 +179,7 @@ async def _closed_loop(
 ) -> list[str]:
     """`requests` calls from `concurrency` workers; past the deadline a worker that has sent one stops.
 
-    With `answer_to`, the first call's answer is parsed into that cell."""
+    With `answer_to`, answers are parsed into that cell until one arrives (a timed-out first call leaves it open)."""
     issued = 0
     errors: list[str] = []
 
@@ -189,7 +189,7 @@ async def _closed_loop(
         while issued < requests:
             if deadline is not None and mine > 0 and time.perf_counter() >= deadline:
                 return
-            parse = answer_to is not None and issued == 0
+            parse = answer_to is not None and answer_to.answer is None
             issued += 1
             mine += 1
             sample, answer, error = await call(index, parse)

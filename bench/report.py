@@ -40,6 +40,9 @@ def checks(result: dict[str, Any]) -> list[dict[str, Any]]:
                 good = measured and (answered or timed_out_only)
                 detail = "ok" if good else f"missing or failed: {cell and cell.get('first_error')}"
                 out.append({"what": f"{qid} {mode} c{concurrency} measured", "ok": good, "detail": detail})
+                if cell is not None and cell["errors"]:
+                    detail = f"{cell['errors']} of {cell['n']} failed, first: {cell.get('first_error')}"
+                    out.append({"what": f"{qid} {mode} c{concurrency} without errors", "ok": False, "detail": detail})
                 counts[mode] = cell["total_count"] if cell else None
             same = counts["service"] is not None and counts["service"] == counts["direct"]
             out.append(

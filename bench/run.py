@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     reuse = engines.add_mutually_exclusive_group()
     reuse.add_argument("--reuse", dest="fresh", action="store_false", help="reuse a loaded dataset (default)")
     reuse.add_argument("--fresh", dest="fresh", action="store_true", help="reload the dataset even if present")
+    parser.set_defaults(fresh=False)  # two actions share the dest: without this, store_false's default (True) wins
     parser.add_argument("--keep-work", action="store_true", help="keep logs and load outputs")
     return parser
 
@@ -319,10 +320,12 @@ def query_phases(
 def ingest_phase(os_url: str, cfg: dict[str, Any], work: Path) -> dict[str, Any]:
     scratch = f"{cfg['prefix']}-ingest"
     small, large = cfg["ingest_sizes"][0], cfg["ingest_sizes"][-1]
+    # The loader is compared with the raw baseline at the size closest to the dataset's.
+    compared = min((small, large), key=lambda n: abs(n - cfg["docs"]))
     seed, tenant = cfg["seed"], cfg["tenant"]
     try:
-        log(f"ingest: raw opensearch-py bulk baseline, {small:,} documents (sweep of {cfg['sweep_docs']:,})")
-        raw = ingest.run_raw(os_url, small, seed, tenant, scratch, cfg["sweep_docs"], work)
+        log(f"ingest: raw opensearch-py bulk baseline, {compared:,} documents (sweep of {cfg['sweep_docs']:,})")
+        raw = ingest.run_raw(os_url, compared, seed, tenant, scratch, cfg["sweep_docs"], work)
         log(f"ingest: raw {raw['docs_per_s']:,.0f} docs/s ({raw['threads']} threads x {raw['chunk_size']})")
         loader_runs = []
         for size in dict.fromkeys((small, large)):

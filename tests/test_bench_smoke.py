@@ -20,7 +20,7 @@ QUERIES = [f"Q{i}" for i in range(1, 8)]
 MODES = ("service", "direct", "pg_tuned", "pg_naive")
 CONCURRENCY = (1, 16)
 DOCS = 3000
-INGEST_SIZES = (400, 1600)
+INGEST_SIZES = (250, 1000)
 
 
 def test_bench_harness_smoke(opensearch_url: str, tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ def test_bench_harness_smoke(opensearch_url: str, tmp_path: Path) -> None:
         "--docs",
         str(DOCS),
         "--requests",
-        "16",
+        "12",
         "--pg-naive-requests",
         "2",
         "--cell-seconds",
@@ -91,7 +91,7 @@ def test_bench_harness_smoke(opensearch_url: str, tmp_path: Path) -> None:
     ingest = result["ingest"]
     assert [run["docs"] for run in ingest["loader"]] == list(INGEST_SIZES)
     assert all(run["indexed"] == run["docs"] and run["peak_rss_mb"] > 0 for run in ingest["loader"])
-    assert ingest["raw"]["indexed"] == INGEST_SIZES[0] and ingest["raw"]["docs_per_s"] > 0
+    assert ingest["raw"]["indexed"] == INGEST_SIZES[1] and ingest["raw"]["docs_per_s"] > 0
 
     assert result["dataset"]["postgres"]["rows"] == DOCS
     assert result["opensearch"]["docs"] >= DOCS and result["opensearch"]["store_bytes"] > 0
