@@ -97,3 +97,15 @@ def test_a_non_http_program_on_the_port_is_a_clear_error(tmp_path: Path) -> None
         cluster = LocalCluster(NodeSettings(port=port, root=tmp_path))
         assert cluster.health() is None  # the port answers, but not as our cluster
         assert cluster.status().startswith("stopped")
+
+
+def test_a_node_that_dies_at_start_shows_its_log() -> None:
+    cluster = LocalCluster(NodeSettings(port=9270, heap="2m"))  # far too small a heap: the JVM gives up
+    try:
+        with pytest.raises(NodeError) as raised:
+            cluster.start(log=lambda _: None)
+        message = str(raised.value)
+        assert "exited during start-up" in message
+        assert "Last " in message and "lines of" in message
+    finally:
+        cluster.stop(log=lambda _: None)
