@@ -31,8 +31,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def service(opensearch_url: str, prefix: str, log_path: Path) -> Iterator[str]:
-    """The service's base URL while it runs (`python -m service.cli serve`, access log off as in production)."""
+def service(opensearch_url: str, prefix: str, log_path: Path, checkout: Path | None = None) -> Iterator[str]:
+    """The service's base URL while it runs (`python -m service.cli serve`, access log off as in production).
+
+    `checkout`: run the service from another checkout of the repository (its working directory comes first on the
+    import path), to measure two versions side by side.
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -44,7 +48,7 @@ def service(opensearch_url: str, prefix: str, log_path: Path) -> Iterator[str]:
     command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=checkout)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process, log_path)
