@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from opensearchpy import AsyncOpenSearch
+from opensearchpy.serializer import JSONSerializer
 
 from service.settings import NodeSettings, OpenSearchSettings
 
@@ -17,6 +21,22 @@ def resolve_url(settings: OpenSearchSettings, start_local: bool = True) -> str:
     return cluster.start() if start_local else cluster.url
 
 
+class FastJSONSerializer(JSONSerializer):
+    """orjson for the engine's answers and our bodies: parsing a page of hits is the service's largest CPU cost
+    per request (measured with cProfile), and orjson does it several times faster than the json module."""
+
+    def loads(self, s: str) -> Any:
+        return orjson.loads(s)
+
+    def dumps(self, data: Any) -> Any:
+        if isinstance(data, str | bytes):
+            return data
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:
+            return super().dumps(data)  # types orjson does not know (numpy, pandas, ...)
+
+
 def make_client(url: str, settings: OpenSearchSettings) -> AsyncOpenSearch:
     auth = (settings.user, settings.password or "") if settings.user else None
     return AsyncOpenSearch(
@@ -28,4 +48,5 @@ def make_client(url: str, settings: OpenSearchSettings) -> AsyncOpenSearch:
         retry_on_timeout=False,
         pool_maxsize=settings.max_connections,
         http_compress=False,
+        serializer=FastJSONSerializer(),
     )

@@ -29,6 +29,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # opensearch-py logs every request at INFO: a log line per API call, and measurable CPU on the hot path.
+    # Its warnings (failed requests) still come through; the service logs its own errors.
+    logging.getLogger("opensearch").setLevel(logging.WARNING)
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
     settings = ServiceSettings(**overrides)
     os_settings = OpenSearchSettings()
