@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--ingest-sizes", help="two loader sizes for throughput and peak RSS (default N,4N; quick N/4,N)")
     load.add_argument("--sweep-docs", type=int, help="documents per raw-bulk sweep trial (default 20000; 0: no sweep)")
     load.add_argument("--no-ingest", action="store_true", help="skip the ingest phase")
+    load.add_argument(
+        "--ingest-only",
+        action="store_true",
+        help="only the ingest phase (no dataset, PostgreSQL or query cells); writes the JSON, not BENCHMARKS.md",
+    )
 
     engines = parser.add_argument_group("engines")
     engines.add_argument("--opensearch-url", help="use this OpenSearch instead of starting the benchmark node")
@@ -239,6 +244,13 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     ]
     ok = False
     try:
+        if args.ingest_only:
+            with node.opensearch(args.opensearch_url, args.node_port, args.heap, args.keep_node, log) as os_url:
+                result["opensearch"] = node.describe(os_url, cfg["prefix"])
+                result["ingest"] = ingest_phase(os_url, cfg, work)
+            result["seconds"] = round(time.time() - started, 1)
+            ok = True
+            return result
         with node.opensearch(args.opensearch_url, args.node_port, args.heap, args.keep_node, log) as os_url:
             result["dataset"] = {"opensearch_load": prepare_dataset(os_url, cfg, args.fresh, work)}
             with postgres.server(args.pg_dsn, {} if args.pg_dsn else cfg["pg_settings"], log) as dsn:
@@ -341,6 +353,8 @@ def ingest_phase(os_url: str, cfg: dict[str, Any], work: Path) -> dict[str, Any]
 
 def output_path(out: Path, result: dict[str, Any]) -> Path:
     suffix = "-quick" if result["config"]["quick"] else ""
+    if "cells" not in result:
+        suffix += "-ingest"
     return out / f"{result['date']}-{result['config']['docs']}{suffix}.json"
 
 
@@ -352,6 +366,11 @@ def main(argv: list[str] | None = None) -> int:
     path = output_path(args.out, result)
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     log(f"results: {path}")
+    if args.ingest_only:
+        raw, loaders = result["ingest"]["raw"], result["ingest"]["loader"]
+        for run_ in loaders:
+            log(f"loader/raw at {run_['docs']:,}: {run_['docs_per_s'] / raw['docs_per_s']:.2f}x")
+        return 0
     if not args.no_markdown:
         report.update_markdown(args.markdown, result, path)
         log(f"report: {args.markdown}")
