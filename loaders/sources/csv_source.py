@@ -14,8 +14,8 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
-from loaders.sources.base import Position, SourceError, SourceRecord, SourceSize
-from loaders.sources.files import fingerprint, open_stream, require_file
+from loaders.sources.base import Position, SourceError, SourceRecord
+from loaders.sources.files import FileSource, open_stream
 from service.documents import RawRequest
 
 KNOWN_COLUMNS = frozenset(RawRequest.model_fields)
@@ -25,33 +25,15 @@ OBJECT_COLUMNS = frozenset({"metadata"})
 PROGRESS_EVERY = 256
 
 
-class CsvSource:
+class CsvSource(FileSource):
     kind = "csv"
 
     def __init__(self, path: Path, max_record_bytes: int) -> None:
-        self.path = require_file(path)
-        self.max_record_bytes = max_record_bytes
-        self._identity = f"{self.kind}:{fingerprint(path)}"
-        self._consumed = 0
+        super().__init__(path, max_record_bytes)
         # The csv module refuses fields over its limit (128 KiB by default), which request bodies exceed.
         csv.field_size_limit(min(max_record_bytes, sys.maxsize))
         # Read now: a header the model cannot use stops the load before it touches the index.
         self.columns, self.data_start = self.header()
-
-    @property
-    def identity(self) -> str:
-        return self._identity
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    @property
-    def consumed(self) -> int:
-        return self._consumed
-
-    def size(self, resume_after: Position | None) -> SourceSize | None:
-        return SourceSize(total=self.path.stat().st_size, unit="bytes")
 
     def header(self) -> tuple[list[str], int]:
         """The column names and the offset of the first data row; a header the model cannot use is fatal."""

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from loaders.sources.base import SourceError
+from loaders.sources.base import Position, SourceError, SourceSize
 
 GZIP_MAGIC = b"\x1f\x8b"
 # Enough of the head to tell two files apart without reading a large one through.
@@ -34,6 +34,34 @@ def require_file(path: Path) -> Path:
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
     return path
+
+
+class FileSource:
+    """The identity, name and progress of a source read from one file; subclasses add `kind` and `records`."""
+
+    kind = "file"
+
+    def __init__(self, path: Path, max_record_bytes: int) -> None:
+        self.path = require_file(path)
+        self.max_record_bytes = max_record_bytes
+        self._identity = f"{self.kind}:{fingerprint(path)}"
+        self._consumed = 0
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def consumed(self) -> int:
+        return self._consumed
+
+    def size(self, resume_after: Position | None) -> SourceSize | None:
+        # Progress counts bytes of the file on disk (compressed for .gz), read from the start even on resume.
+        return SourceSize(total=self.path.stat().st_size, unit="bytes")
 
 
 @contextmanager

@@ -5,39 +5,16 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Generator
-from pathlib import Path
 
-from loaders.sources.base import Position, SourceRecord, SourceSize
-from loaders.sources.files import fingerprint, open_stream, read_lines, require_file
+from loaders.sources.base import Position, SourceRecord
+from loaders.sources.files import FileSource, open_stream, read_lines
 
 # How often (in lines) the reader publishes its position for the progress display.
 PROGRESS_EVERY = 256
 
 
-class NdjsonSource:
+class NdjsonSource(FileSource):
     kind = "ndjson"
-
-    def __init__(self, path: Path, max_record_bytes: int) -> None:
-        self.path = require_file(path)
-        self.max_record_bytes = max_record_bytes
-        self._identity = f"{self.kind}:{fingerprint(path)}"
-        self._consumed = 0
-
-    @property
-    def identity(self) -> str:
-        return self._identity
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    @property
-    def consumed(self) -> int:
-        return self._consumed
-
-    def size(self, resume_after: Position | None) -> SourceSize | None:
-        # Progress counts bytes of the file on disk (compressed for .gz), read from the start even on resume.
-        return SourceSize(total=self.path.stat().st_size, unit="bytes")
 
     def records(self, resume_after: Position | None) -> Generator[SourceRecord, None, None]:
         line_number = int(resume_after.value) if resume_after else 0
