@@ -5,9 +5,11 @@ No test skips for want of an engine: if none can be had, the session fails with 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -46,3 +48,15 @@ def opensearch_for_tests() -> Iterator[str]:
     finally:
         if not already_running:
             cluster.stop(log=lambda line: print(f"[tests] {line}"))
+
+
+def delete_index_prefix(opensearch_url: str, prefix: str) -> None:
+    """Remove what a service or CLI run in another process created under `prefix` (indices and templates)."""
+    for path in (
+        f"/{prefix}-0*,{prefix}-keys",
+        f"/_index_template/{prefix}-requests",
+        f"/_index_template/{prefix}-keys",
+    ):
+        request = urllib.request.Request(opensearch_url + path, method="DELETE")
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(request, timeout=10).close()

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from urllib.parse import urlparse
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from opensearchpy import AsyncOpenSearch
 
@@ -19,6 +20,7 @@ from tests.dataset import TENANT_A, index_documents, tenant_documents
 from tests.tcp_proxy import TcpProxy
 
 TIMEOUT = 2.0
+Api = TestClient[web.Request, web.Application]
 
 
 @pytest.fixture
@@ -30,56 +32,58 @@ async def proxy(opensearch_url: str) -> AsyncIterator[TcpProxy]:
     await tcp.stop()
 
 
-async def test_engine_outage_is_503_then_recovers(
-    client: AsyncOpenSearch, index_names: IndexNames, proxy: TcpProxy
-) -> None:
+@pytest.fixture(scope="module")
+async def api_key(client: AsyncOpenSearch, index_names: IndexNames) -> str:
     await index_documents(client, index_names, tenant_documents(TENANT_A, 3))
     key, _ = await KeyStore(client, index_names, 0).create(TENANT_A)
+    return key
+
+
+@pytest.fixture
+async def proxied_api(index_names: IndexNames, proxy: TcpProxy) -> AsyncIterator[Api]:
+    """The real app whose OpenSearch client goes through the proxy (keys cached, so only searches need it)."""
     url = f"http://127.0.0.1:{proxy.port}"
     proxied = make_client(url, OpenSearchSettings(url=url, timeout_seconds=TIMEOUT))
     settings = ServiceSettings(index_prefix=index_names.prefix, key_cache_seconds=60)
-    headers = {"Authorization": key}
     async with TestClient(TestServer(create_app(proxied, settings))) as api:
-        assert (await api.get("/api/v1/requests", headers=headers)).status == 200
-
-        await proxy.stop()
-        started = time.monotonic()
-        response = await api.get("/api/v1/requests", headers=headers)
-        assert response.status == 503
-        body = await response.json()
-        assert set(body) == {"error"} and "unavailable" in body["error"]
-        assert response.headers["Retry-After"] == "1"
-        assert time.monotonic() - started < TIMEOUT + 1.5
-
-        await proxy.start()  # the same port again
-        response = await api.get("/api/v1/requests", headers=headers)
-        assert response.status == 200, await response.text()
-        assert (await response.json())["totalCount"] == 3
+        yield api
     await proxied.close()
+
+
+async def test_engine_outage_is_503_then_recovers(proxied_api: Api, api_key: str, proxy: TcpProxy) -> None:
+    headers = {"Authorization": api_key}
+    assert (await proxied_api.get("/api/v1/requests", headers=headers)).status == 200
+
+    await proxy.stop()
+    started = time.monotonic()
+    response = await proxied_api.get("/api/v1/requests", headers=headers)
+    assert response.status == 503
+    body = await response.json()
+    assert set(body) == {"error"} and "unavailable" in body["error"]
+    assert response.headers["Retry-After"] == "1"
+    assert time.monotonic() - started < TIMEOUT + 1.5
+
+    await proxy.start()  # the same port again
+    response = await proxied_api.get("/api/v1/requests", headers=headers)
+    assert response.status == 200, await response.text()
+    assert (await response.json())["totalCount"] == 3
 
 
 async def test_engine_that_stops_answering_is_503_within_the_timeout(
-    client: AsyncOpenSearch, index_names: IndexNames, proxy: TcpProxy
+    proxied_api: Api, api_key: str, proxy: TcpProxy
 ) -> None:
-    await index_documents(client, index_names, tenant_documents(TENANT_A, 3))
-    key, _ = await KeyStore(client, index_names, 0).create(TENANT_A)
-    url = f"http://127.0.0.1:{proxy.port}"
-    proxied = make_client(url, OpenSearchSettings(url=url, timeout_seconds=TIMEOUT))
-    settings = ServiceSettings(index_prefix=index_names.prefix, key_cache_seconds=60)
-    headers = {"Authorization": key}
-    async with TestClient(TestServer(create_app(proxied, settings))) as api:
-        assert (await api.get("/api/v1/requests", headers=headers)).status == 200
-        proxy.hang = True
-        await proxy.stop()  # drop pooled connections so the next request opens a fresh, hanging one
-        await proxy.start()
-        started = time.monotonic()
-        response = await api.get("/api/v1/requests", headers=headers)
-        elapsed = time.monotonic() - started
-        assert response.status == 503
-        assert "timed out" in (await response.json())["error"]
-        assert TIMEOUT - 0.5 < elapsed < TIMEOUT + 1.5
+    headers = {"Authorization": api_key}
+    assert (await proxied_api.get("/api/v1/requests", headers=headers)).status == 200
+    proxy.hang = True
+    await proxy.stop()  # drop pooled connections so the next request opens a fresh, hanging one
+    await proxy.start()
+    started = time.monotonic()
+    response = await proxied_api.get("/api/v1/requests", headers=headers)
+    elapsed = time.monotonic() - started
+    assert response.status == 503
+    assert "timed out" in (await response.json())["error"]
+    assert TIMEOUT - 0.5 < elapsed < TIMEOUT + 1.5
 
-        proxy.hang = False
-        response = await api.get("/api/v1/requests", headers=headers)
-        assert response.status == 200, await response.text()
-    await proxied.close()
+    proxy.hang = False
+    response = await proxied_api.get("/api/v1/requests", headers=headers)
+    assert response.status == 200, await response.text()

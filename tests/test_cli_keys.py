@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import subprocess
@@ -13,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine import delete_index_prefix
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -20,15 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def cli_env(opensearch_url: str) -> Iterator[dict[str, str]]:
     prefix = f"test-cli-{uuid.uuid4().hex[:8]}"
     yield {**os.environ, "OPENSEARCH_URL": opensearch_url, "LLMSEARCH_INDEX_PREFIX": prefix}
-    import urllib.request
-
-    for path in (
-        f"/{prefix}-0*,{prefix}-keys",
-        f"/_index_template/{prefix}-requests",
-        f"/_index_template/{prefix}-keys",
-    ):
-        with contextlib.suppress(OSError):
-            urllib.request.urlopen(urllib.request.Request(opensearch_url + path, method="DELETE"), timeout=10).close()
+    delete_index_prefix(opensearch_url, prefix)
 
 
 def llmsearch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

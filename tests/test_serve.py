@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -14,6 +13,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from tests.engine import delete_index_prefix
 from tests.live_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,16 +66,5 @@ def test_serve_demo_prints_a_working_key(opensearch_url: str) -> None:
             process.wait(timeout=20)
         finally:
             process.kill()
-        _delete_prefix(opensearch_url, prefix)
+        delete_index_prefix(opensearch_url, prefix)
     assert process.returncode == 0, "".join(output)
-
-
-def _delete_prefix(opensearch_url: str, prefix: str) -> None:
-    for path in (
-        f"/{prefix}-0*,{prefix}-keys",
-        f"/_index_template/{prefix}-requests",
-        f"/_index_template/{prefix}-keys",
-    ):
-        request = urllib.request.Request(opensearch_url + path, method="DELETE")
-        with contextlib.suppress(OSError):
-            urllib.request.urlopen(request, timeout=10).close()
