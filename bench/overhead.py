@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import datetime as dt
 import json
-import math
 import shlex
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from typing import Any
 
 from bench import api, machine, node
 from bench.report import geomean, ms, ratio, table, value
-from bench.run import REPO, log, run_loadgen, targets
+from bench.run import REPO, log, main_steps, run_loadgen, targets
 from bench.workload import query_mix
 
 MODES = ("baseline", "service", "direct")
@@ -58,26 +57,6 @@ def checkout(revision: str) -> Iterator[Path]:
         yield path
     finally:
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(path)], check=False)
-
-
-def steps(query_ids: list[str], cfg: dict[str, Any]) -> list[dict[str, Any]]:
-    rounds = cfg["rounds"]
-    out: list[dict[str, Any]] = []
-    for concurrency in cfg["concurrency"]:
-        for qid in query_ids:
-            for number in range(rounds):
-                for mode in MODES if number % 2 == 0 else tuple(reversed(MODES)):
-                    out.append(
-                        {
-                            "cell": f"{qid}/{mode}/c{concurrency}",
-                            "target": f"{qid}/{mode}",
-                            "concurrency": concurrency,
-                            "requests": math.ceil(cfg["requests"] / rounds),
-                            "max_seconds": cfg["cell_seconds"] / rounds,
-                            "warmup": max(2, concurrency) if number == 0 else 0,
-                        }
-                    )
-    return out
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
@@ -119,7 +98,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             spec_targets[f"{query.id}/direct"] = current[f"{query.id}/direct"]
             spec_targets[f"{query.id}/baseline"] = baseline[f"{query.id}/service"]
         result = run_loadgen(
-            {"targets": spec_targets, "steps": steps([q.id for q in queries], cfg), "progress": True}, work, "overhead"
+            {"targets": spec_targets, "steps": main_steps(queries, cfg, MODES), "progress": True}, work, "overhead"
         )
     return {
         "command": "python -m bench.overhead " + shlex.join(argv),

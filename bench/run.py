@@ -162,15 +162,16 @@ def targets(
     return out
 
 
-def main_steps(queries: list[Query], cfg: dict[str, Any]) -> list[dict[str, Any]]:
-    """Service, direct and tuned PostgreSQL cells, split into rounds and interleaved (ABC, CBA, ...) per query."""
+def main_steps(
+    queries: list[Query], cfg: dict[str, Any], modes: tuple[str, ...] = SERVICE_MODES
+) -> list[dict[str, Any]]:
+    """Cells of `modes` for each query, split into rounds and interleaved (ABC, CBA, ...) so noise falls on all."""
     rounds = cfg["rounds"]
     steps: list[dict[str, Any]] = []
     for concurrency in cfg["concurrency"]:
         for query in queries:
             for number in range(rounds):
-                modes = SERVICE_MODES if number % 2 == 0 else tuple(reversed(SERVICE_MODES))
-                for mode in modes:
+                for mode in modes if number % 2 == 0 else tuple(reversed(modes)):
                     steps.append(
                         {
                             "cell": f"{query.id}/{mode}/c{concurrency}",
