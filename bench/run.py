@@ -354,9 +354,11 @@ def ingest_phase(os_url: str, cfg: dict[str, Any], work: Path) -> dict[str, Any]
 
 def output_path(out: Path, result: dict[str, Any]) -> Path:
     suffix = "-quick" if result["config"]["quick"] else ""
-    if "cells" not in result:
+    docs = result["config"]["docs"]
+    if "cells" not in result:  # an ingest-only run: named for the largest load it made
         suffix += "-ingest"
-    return out / f"{result['date']}-{result['config']['docs']}{suffix}.json"
+        docs = max(result["config"]["ingest_sizes"])
+    return out / f"{result['date']}-{docs}{suffix}.json"
 
 
 def main(argv: list[str] | None = None) -> int:
