@@ -7,6 +7,8 @@ index over the searched text (for substring and CJK search) and a full-text GIN 
 
 from __future__ import annotations
 
+from service.documents import RequestOut
+
 # Everything lives in a schema of its own, so a server that also holds the original system's "Request" table (say,
 # POSTGRES_DSN pointing at a copy of it) keeps it: the benchmark only ever drops llmsearch_bench."Request".
 SCHEMA = "llmsearch_bench"
@@ -100,34 +102,13 @@ TUNED_INDEXES: dict[str, str] = {
     "Request_search_fts_idx": f'CREATE INDEX "Request_search_fts_idx" ON "Request" USING gin ({SEARCH_TSVECTOR})',
 }
 
-# What the API returns (plus request_headers, the metadata's origin): the page query selects these.
-RESPONSE_COLUMNS = ", ".join(
-    f'"{name}"' if name != name.lower() else name
-    for name in (
-        "id",
-        "createdAt",
-        "updatedAt",
-        "ip",
-        "url",
-        "method",
-        "status",
-        "cached",
-        "streamed",
-        "user_id",
-        "app_id",
-        "completion",
-        "model",
-        "openai_id",
-        "prompt_tokens",
-        "completion_tokens",
-        "request_body",
-        "response_body",
-        "streamed_response_body",
-        "cost",
-        "request_headers",
-    )
-)
-
 
 def quote(column: str) -> str:
     return f'"{column}"' if column != column.lower() else column
+
+
+# What the API returns (its response model, with request_headers, where metadata comes from, in place of
+# metadata): the page query selects these.
+RESPONSE_COLUMNS = ", ".join(
+    quote(name) for name in (*(n for n in RequestOut.model_fields if n != "metadata"), "request_headers")
+)
