@@ -15,10 +15,10 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from service.engine import make_client
+from core.engine import make_client
+from core.settings import OpenSearchSettings
+from core.templates import IndexNames, apply_templates
 from service.keys import KeyStore
-from service.settings import OpenSearchSettings
-from service.templates import IndexNames, apply_templates
 
 START_TIMEOUT_SECONDS = 60.0
 
@@ -32,7 +32,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def service(opensearch_url: str, prefix: str, log_path: Path, checkout: Path | None = None) -> Iterator[str]:
-    """The service's base URL while it runs (`python -m service.cli serve`, access log off as in production).
+    """The service's base URL while it runs (`python -m cli.main serve`, access log off as in production).
 
     `checkout`: run the service from another checkout of the repository (its working directory comes first on the
     import path), to measure two versions side by side.
@@ -45,7 +45,7 @@ def service(opensearch_url: str, prefix: str, log_path: Path, checkout: Path | N
         "LLMSEARCH_HOST": "127.0.0.1",
         "LLMSEARCH_PORT": str(port),
     }
-    command = [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", str(port)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=checkout)

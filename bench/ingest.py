@@ -26,15 +26,15 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import parallel_bulk
 
+from core.engine import make_client
+from core.pricing import PricingTable
+from core.settings import OpenSearchSettings
+from core.templates import IndexNames, apply_templates, delete_all
 from loaders import synthetic
 from loaders.backfill import BACKFILL_SETTINGS
 from loaders.options import LoadOptions
 from loaders.prepare import Preparer
-from loaders.pricing import PricingTable
 from loaders.sources.base import Position, SourceRecord
-from service.engine import make_client
-from service.settings import OpenSearchSettings
-from service.templates import IndexNames, apply_templates, delete_all
 
 SWEEP: tuple[tuple[int, int], ...] = ((1, 1000), (2, 500), (2, 1000), (2, 2000), (4, 1000), (4, 2000))
 MAX_CHUNK_BYTES = 10 * 1024 * 1024  # the loader's default request cap, so both send requests of the same size
@@ -73,7 +73,7 @@ def loader_command(docs: int, seed: int, tenant: str, prefix: str, state_dir: Pa
     return [
         sys.executable,
         "-m",
-        "service.cli",
+        "cli.main",
         "load",
         "synthetic",
         "--format",

@@ -17,9 +17,9 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError
 
 from bench import ingest
-from service.node.local import LocalCluster
-from service.settings import NodeSettings
-from service.templates import IndexNames
+from core.settings import NodeSettings
+from core.templates import IndexNames
+from localnode.local import LocalCluster
 
 Log = Callable[[str], None]
 

@@ -7,7 +7,7 @@ index over the searched text (for substring and CJK search) and a full-text GIN 
 
 from __future__ import annotations
 
-from service.documents import RequestOut
+from service.responses import RequestOut
 
 # Everything lives in a schema of its own, so a server that also holds the original system's "Request" table (say,
 # POSTGRES_DSN pointing at a copy of it) keeps it: the benchmark only ever drops llmsearch_bench."Request".

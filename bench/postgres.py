@@ -18,8 +18,8 @@ import psycopg
 from psycopg import sql
 
 from bench import pgschema
+from core.pricing import PricingTable
 from loaders import synthetic
-from loaders.pricing import PricingTable
 
 META_TABLE = "bench_meta"
 SETTINGS_SHOWN = (
@@ -36,11 +36,11 @@ SETTINGS_SHOWN = (
 @contextlib.contextmanager
 def server(dsn: str | None, settings: dict[str, str], log: Any = print) -> Iterator[str]:
     """`dsn` when given (used as it is configured); else a throwaway server from the Debian binaries
-    (tests.postgres_server), given `settings` (a restart, for shared_buffers) and removed afterwards."""
+    (localnode.postgres), given `settings` (a restart, for shared_buffers) and removed afterwards."""
     if dsn:
         yield dsn
         return
-    from tests.postgres_server import postgres_server
+    from localnode.postgres import postgres_server
 
     with postgres_server() as throwaway:
         if settings and not os.environ.get("POSTGRES_DSN"):
@@ -50,7 +50,7 @@ def server(dsn: str | None, settings: dict[str, str], log: Any = print) -> Itera
 
 def configure(dsn: str, settings: dict[str, str], log: Any = print) -> None:
     """ALTER SYSTEM the settings and restart the throwaway server (pg_ctl reuses its start options)."""
-    from tests.postgres_server import SERVER_USER, find_binaries
+    from localnode.postgres import SERVER_USER, find_binaries
 
     with connect(dsn) as connection:
         for name, value in settings.items():

@@ -28,9 +28,9 @@ from urllib.parse import urlencode
 
 from bench import api, ingest, machine, node, pgschema, postgres, report
 from bench.workload import PgVariant, Query, query_mix
+from core.templates import IndexNames
 from service.params import parse_query
 from service.query import build_search_body
-from service.templates import IndexNames
 
 REPO = Path(__file__).resolve().parent.parent
 FULL_DOCS = 1_000_000

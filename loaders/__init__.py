@@ -1,1 +1,1 @@
-"""Getting requests into the index: bulk loaders, the pricing table and the synthetic data generator."""
+"""Getting requests into the index: sources -> documents -> bulk, and the synthetic data generator."""

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.settings import default_cache_dir
 from loaders.progress import ProgressMode
-from service.settings import default_cache_dir
 
 MIB = 1024 * 1024
 BackfillMode = Literal["auto", "on", "off"]

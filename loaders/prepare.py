@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from loaders.pricing import PricingTable
+from core.documents import RawRequest, RequestDocument
+from core.pricing import PricingTable
 from loaders.sources.base import Position, SourceRecord
-from service.documents import RawRequest, RequestDocument
 
 # OpenSearch refuses a bulk request outright (every document in it) when one `_id` exceeds this.
 MAX_ID_BYTES = 512

@@ -19,6 +19,8 @@ from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import OpenSearchException
 from pydantic import BaseModel, ConfigDict
 
+from core.pricing import PricingTable
+from core.templates import IndexNames, apply_templates
 from loaders import checkpoint as checkpoints
 from loaders.accounting import Counts, DeadLetterFile, Tracker
 from loaders.backfill import Saved, backfill_settings
@@ -26,11 +28,9 @@ from loaders.bulk import BulkLoader, BulkSettings, QueueItem
 from loaders.checkpoint import Checkpoint, CheckpointError
 from loaders.options import LoadOptions, parse_size
 from loaders.prepare import Preparer
-from loaders.pricing import PricingTable
 from loaders.progress import Progress
 from loaders.reader import Reader
 from loaders.sources.base import Position, Source, SourceSize
-from service.templates import IndexNames, apply_templates
 
 # Bulk request framing (action lines, newlines) on top of the documents themselves.
 REQUEST_OVERHEAD_BYTES = 64 * 1024

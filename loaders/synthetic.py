@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from json.encoder import encode_basestring  # the C string escaper: quotes, escapes, keeps non-ASCII as is
 from typing import Any, Generic, TypeVar
 
-from loaders.pricing import PricingTable
+from core.pricing import PricingTable
 
 T = TypeVar("T")
 

@@ -1,1 +1,1 @@
-"""llm-request-search: search logged LLM API requests in OpenSearch."""
+"""The HTTP API: `GET /api/v1/requests` from the route to the OpenSearch call, and nothing else."""

@@ -11,13 +11,13 @@ from aiohttp import web
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import OpenSearchException
 
+from core.settings import ServiceSettings
+from core.templates import IndexNames, apply_templates, templates_present
 from service.context import SERVICES, Services
 from service.engine_errors import api_error_for
 from service.errors import ApiError, json_error
 from service.handlers import health, list_requests, openapi_document
 from service.keys import KeyStore
-from service.settings import ServiceSettings
-from service.templates import IndexNames, apply_templates, templates_present
 
 log = logging.getLogger(__name__)
 TEMPLATE_RETRY_SECONDS = 2.0

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from aiohttp import web
 from opensearchpy import AsyncOpenSearch
 
+from core.settings import ServiceSettings
+from core.templates import IndexNames
 from service.keys import KeyStore
-from service.settings import ServiceSettings
-from service.templates import IndexNames
 
 
 @dataclass(frozen=True)

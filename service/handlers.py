@@ -8,12 +8,12 @@ from aiohttp import web
 
 from service.auth import tenant_of_request
 from service.context import SERVICES
-from service.documents import RequestsPage
 from service.errors import METHOD_NOT_ALLOWED, ApiError
 from service.filters import FilterError
 from service.openapi import openapi_spec
 from service.params import ParameterError, parse_query
 from service.query import build_search_body
+from service.responses import RequestsPage
 
 ALLOWED_METHODS = ("GET", "HEAD")
 JSON = "application/json"

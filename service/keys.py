@@ -14,8 +14,8 @@ from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import NotFoundError
 from pydantic import BaseModel, Field
 
-from service.documents import TENANT_PATTERN
-from service.templates import IndexNames
+from core.documents import TENANT_PATTERN
+from core.templates import IndexNames
 
 KEY_PREFIX = "lrs_"
 ID_LENGTH = 12  # hex characters of the hash shown as a key's id

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from service.documents import RequestsPage
 from service.errors import INVALID_KEY, METHOD_NOT_ALLOWED, MISSING_KEY, ErrorBody
 from service.params import RequestsQuery
+from service.responses import RequestsPage
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 

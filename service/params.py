@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from service.fields import SORTABLE
+from core.fields import SORTABLE
 from service.search_text import MAX_SEARCH_LENGTH
 
 # OpenSearch's index.max_result_window: from + size may not pass it.

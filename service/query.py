@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.documents import RESPONSE_SOURCE_FIELDS
-from service.fields import RELEVANCE
+from core.fields import RELEVANCE
 from service.filters import parse_filter
 from service.params import RequestsQuery
+from service.responses import RESPONSE_SOURCE_FIELDS
 from service.search_text import search_clause
 
 TIE_BREAKER = "id"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.fields import SEARCHED_TEXT_FIELDS
+from core.fields import SEARCHED_TEXT_FIELDS
 
 # AND/OR/NOT/PHRASE/PRECEDENCE is the documented syntax; ESCAPE and WHITESPACE keep `\` and spacing ordinary.
 # Prefix, fuzzy and slop operators are off: they turn one term into many and are costly over large bodies.

@@ -10,11 +10,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from opensearchpy import AsyncOpenSearch
 
+from core.engine import make_client
+from core.settings import OpenSearchSettings, ServiceSettings
+from core.templates import IndexNames, apply_templates, delete_all
 from service.app import create_app
-from service.engine import make_client
 from service.keys import KeyStore
-from service.settings import OpenSearchSettings, ServiceSettings
-from service.templates import IndexNames, apply_templates, delete_all
 from tests.engine import opensearch_for_tests
 
 

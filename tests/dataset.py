@@ -8,8 +8,8 @@ from typing import Any
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.helpers import async_bulk
 
-from service.documents import RawRequest, RequestDocument
-from service.templates import IndexNames
+from core.documents import RawRequest, RequestDocument
+from core.templates import IndexNames
 
 BASE = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TENANT_A = "acme"

@@ -13,9 +13,9 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from service.node.local import LocalCluster
-from service.settings import NodeSettings
-from service.versions import OPENSEARCH_IMAGE
+from core.settings import NodeSettings
+from core.versions import OPENSEARCH_IMAGE
+from localnode.local import LocalCluster
 
 
 def docker_engine_answers() -> bool:

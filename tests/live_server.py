@@ -10,9 +10,9 @@ from contextlib import contextmanager
 
 from aiohttp import web
 
+from core.engine import make_client
+from core.settings import OpenSearchSettings, ServiceSettings
 from service.app import create_app
-from service.engine import make_client
-from service.settings import OpenSearchSettings, ServiceSettings
 
 
 def free_port() -> int:

@@ -9,9 +9,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from opensearchpy import AsyncOpenSearch
 
-from service.documents import RawRequest, RequestDocument
+from core.documents import RawRequest, RequestDocument
+from core.templates import IndexNames
 from service.keys import KeyStore
-from service.templates import IndexNames
 from tests.dataset import BASE, TENANT_A, TENANT_B, index_documents, tenant_documents
 
 Api = TestClient[web.Request, web.Application]

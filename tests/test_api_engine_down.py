@@ -11,11 +11,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from opensearchpy import AsyncOpenSearch
 
+from core.engine import make_client
+from core.settings import OpenSearchSettings, ServiceSettings
+from core.templates import IndexNames
 from service.app import create_app
-from service.engine import make_client
 from service.keys import KeyStore
-from service.settings import OpenSearchSettings, ServiceSettings
-from service.templates import IndexNames
 from tests.dataset import TENANT_A, index_documents, tenant_documents
 from tests.tcp_proxy import TcpProxy
 

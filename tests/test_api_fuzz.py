@@ -18,10 +18,10 @@ from opensearchpy import AsyncOpenSearch
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi import checks
 
+from core.settings import ServiceSettings
+from core.templates import IndexNames
 from service.keys import KeyStore
 from service.openapi import openapi_spec
-from service.settings import ServiceSettings
-from service.templates import IndexNames
 from tests.dataset import TENANT_A, TENANT_B, index_documents, tenant_documents
 from tests.live_server import live_service
 

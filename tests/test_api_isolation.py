@@ -10,9 +10,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from opensearchpy import AsyncOpenSearch
 
-from service.documents import RequestDocument
+from core.documents import RequestDocument
+from core.templates import IndexNames
 from service.keys import KeyStore
-from service.templates import IndexNames
 from tests.dataset import TENANT_A, TENANT_B, index_documents, make_raw, tenant_documents
 
 Api = TestClient[web.Request, web.Application]

@@ -10,10 +10,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from opensearchpy import AsyncOpenSearch
 
-from service.documents import RawRequest, RequestDocument
-from service.fields import FIELDS, SORTABLE
+from core.documents import RawRequest, RequestDocument
+from core.fields import FIELDS, SORTABLE
+from core.templates import IndexNames
 from service.keys import KeyStore
-from service.templates import IndexNames
 from tests.dataset import BASE, TENANT_A, TENANT_B, index_documents, make_raw, tenant_documents
 
 Api = TestClient[web.Request, web.Application]

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from service.versions import DASHBOARDS_IMAGE, OPENSEARCH_IMAGE
+from core.versions import DASHBOARDS_IMAGE, OPENSEARCH_IMAGE
 
 ROOT = Path(__file__).resolve().parent.parent
 

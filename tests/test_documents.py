@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from service.documents import RawRequest, RequestDocument, RequestOut, extract_prompt
+from core.documents import RawRequest, RequestDocument, extract_prompt
+from service.responses import RequestOut
 
 CREATED = datetime(2026, 2, 1, tzinfo=UTC)
 

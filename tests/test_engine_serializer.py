@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from opensearchpy import AsyncOpenSearch
 
-from service.engine import FastJSONSerializer
-from service.templates import IndexNames
+from core.engine import FastJSONSerializer
+from core.templates import IndexNames
 
 
 def test_round_trip_and_fallbacks() -> None:

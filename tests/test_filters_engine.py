@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from opensearchpy import AsyncOpenSearch
 
-from service.documents import RawRequest, RequestDocument
-from service.fields import FIELDS
+from core.documents import RawRequest, RequestDocument
+from core.fields import FIELDS
+from core.templates import IndexNames
 from service.filters import MAX_CLAUSES, MAX_PATTERN_LENGTH, FilterError, parse_filter
 from service.filters.operators import operators_for
 from service.filters.targets import resolve
-from service.templates import IndexNames
 
 DOCUMENTS: dict[str, dict[str, Any]] = {
     "r1": {

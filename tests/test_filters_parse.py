@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.fields import FIELDS, Kind
+from core.fields import FIELDS, Kind
 from service.filters import (
     MAX_CLAUSES,
     MAX_FILTER_LENGTH,

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from opensearchpy import AsyncOpenSearch
 
-from loaders.cli import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, EXIT_USAGE
+from cli.load import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, EXIT_USAGE
+from core.documents import document_id
+from core.templates import IndexNames, delete_all
 from loaders.sources.csv_source import CsvSource
 from loaders.sources.ndjson import NdjsonSource
-from service.documents import document_id
-from service.templates import IndexNames, delete_all
 from tests.test_load_support import dead_letters, documents, fresh_index, options, request, run_cli, run_load
 
 MAX_DOCUMENT = 64 * 1024
@@ -139,8 +139,8 @@ def test_exit_codes_and_summary(opensearch_url: str, tmp_path: Path) -> None:
     finally:
         import asyncio
 
-        from service.engine import make_client
-        from service.settings import OpenSearchSettings
+        from core.engine import make_client
+        from core.settings import OpenSearchSettings
 
         async def cleanup() -> None:
             os_client = make_client(opensearch_url, OpenSearchSettings(url=opensearch_url))

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from opensearchpy import AsyncOpenSearch
 
-from loaders.pricing import PricingTable
+from core.documents import document_id
+from core.pricing import PricingTable
 from loaders.sources.csv_source import CsvSource
 from loaders.sources.ndjson import NdjsonSource
-from service.documents import document_id
 from tests.test_load_support import count, documents, fresh_index, options, request, run_load, write_ndjson
 
 MAX = 32 * 1024 * 1024

@@ -14,11 +14,11 @@ import pytest
 from opensearchpy import AsyncOpenSearch
 from psycopg.types.json import Jsonb
 
-from loaders.pricing import PricingTable
+from core.documents import document_id
+from core.pricing import PricingTable
 from loaders.sources.base import Position, SourceSize
 from loaders.sources.postgres import PostgresSource
-from service.documents import document_id
-from tests.postgres_server import postgres_server
+from localnode.postgres import postgres_server
 from tests.test_load_support import dead_letters, documents, fresh_index, options, run_cli, run_load
 
 # The table as Prisma migrations create it (quoted camelCase columns, text ids, timestamp(3) without zone).

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from opensearchpy import AsyncOpenSearch
 
-from loaders.cli import EXIT_FATAL, EXIT_INTERRUPTED, EXIT_REJECTED
+from cli.load import EXIT_FATAL, EXIT_INTERRUPTED, EXIT_REJECTED
+from core.documents import document_id
+from core.templates import IndexNames
 from loaders.sources.ndjson import NdjsonSource
-from service.documents import document_id
-from service.templates import IndexNames
 from tests.test_load_support import (
     REPO,
     cli_command,

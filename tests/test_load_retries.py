@@ -13,9 +13,9 @@ import pytest
 from aiohttp import web
 from opensearchpy import AsyncOpenSearch
 
+from core.engine import make_client
+from core.settings import OpenSearchSettings
 from loaders.sources.ndjson import NdjsonSource
-from service.engine import make_client
-from service.settings import OpenSearchSettings
 from tests.test_load_support import dead_letters, documents, fresh_index, options, request, run_load, write_ndjson
 
 HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "content-encoding"}

@@ -17,10 +17,10 @@ from typing import Any
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.helpers import async_scan
 
+from core.templates import IndexNames, apply_templates, delete_all
 from loaders.options import LoadOptions
 from loaders.run import LoadResult, load
 from loaders.sources.base import Source
-from service.templates import IndexNames, apply_templates, delete_all
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -111,8 +111,8 @@ def dead_letters(path: Path) -> list[dict[str, Any]]:
 
 
 def cli_command(*args: str) -> list[str]:
-    """`llmsearch load …` as a subprocess (`python -m service.cli`, which works from the repository root)."""
-    return [sys.executable, "-m", "service.cli", "load", *args]
+    """`llmsearch load …` as a subprocess (`python -m cli.main`, which works from the repository root)."""
+    return [sys.executable, "-m", "cli.main", "load", *args]
 
 
 def cli_env(opensearch_url: str) -> dict[str, str]:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from opensearchpy import AsyncOpenSearch
 
+from core.documents import document_id
+from core.templates import IndexNames
 from loaders.sources.synthetic_source import SyntheticSource
-from service.documents import document_id
-from service.templates import IndexNames
 from tests.test_load_support import count, documents, fresh_index, options, run_cli, run_load
 
 COUNT = 600
@@ -61,6 +61,6 @@ async def test_progress_lines_show_rate_and_eta(client: AsyncOpenSearch, opensea
         assert "1,500 records" in done.stdout
         assert await count(client, IndexNames(prefix)) == 1500
     finally:
-        from service.templates import delete_all
+        from core.templates import delete_all
 
         await delete_all(client, IndexNames(prefix))

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from service.node.distribution import fetch_archive
-from service.node.java import JVM_DIR, NoSuitableJava, find_java, java_major
-from service.node.local import LocalCluster, NodeError
-from service.settings import NodeSettings
-from service.versions import MIN_JAVA_MAJOR, OPENSEARCH_VERSION
+from core.settings import NodeSettings
+from core.versions import MIN_JAVA_MAJOR, OPENSEARCH_VERSION
+from localnode.distribution import fetch_archive
+from localnode.java import JVM_DIR, NoSuitableJava, find_java, java_major
+from localnode.local import LocalCluster, NodeError
 
 
 def test_finds_a_java_new_enough_and_says_which() -> None:
@@ -30,7 +30,7 @@ def test_java_too_old_is_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_no_java_explains_every_refusal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import service.node.java as java_module
+    import localnode.java as java_module
 
     monkeypatch.setattr(java_module, "JVM_DIR", tmp_path)
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "nowhere"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from loaders.pricing import PricingFile, PricingTable
+from core.pricing import PricingFile, PricingTable
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ def test_serve_demo_prints_a_working_key(opensearch_url: str) -> None:
         "PYTHONUNBUFFERED": "1",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--demo"],
+        [sys.executable, "-m", "cli.main", "serve", "--demo"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

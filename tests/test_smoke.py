@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from opensearchpy import AsyncOpenSearch
 
-from service.documents import RawRequest, RequestDocument
-from service.templates import IndexNames
+from core.documents import RawRequest, RequestDocument
+from core.templates import IndexNames
 
 
 async def test_index_and_find_by_full_text(client: AsyncOpenSearch, index_names: IndexNames) -> None:

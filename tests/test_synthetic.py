@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from loaders.pricing import PricingTable
+from core.documents import RawRequest, RequestDocument
+from core.pricing import PricingTable
 from loaders.synthetic import (
     CJK_WORD,
     CJK_WORD_FREQUENCY,
@@ -26,7 +27,6 @@ from loaders.synthetic import (
     WINDOW_DAYS,
     generate,
 )
-from service.documents import RawRequest, RequestDocument
 
 SAMPLE = 20_000
 TEXT_FIELDS = ("request_body", "completion", "response_body", "streamed_response_body")

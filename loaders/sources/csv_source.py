@@ -14,9 +14,9 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
+from core.documents import RawRequest
 from loaders.sources.base import Position, SourceError, SourceRecord
 from loaders.sources.files import FileSource, open_stream
-from service.documents import RawRequest
 
 KNOWN_COLUMNS = frozenset(RawRequest.model_fields)
 REQUIRED_COLUMNS = ("id", "createdAt")

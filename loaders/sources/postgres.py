@@ -15,8 +15,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from core.documents import RawRequest
 from loaders.sources.base import Position, SourceError, SourceRecord, SourceSize
-from service.documents import RawRequest
 
 KNOWN_COLUMNS = frozenset(RawRequest.model_fields)
 KEY_COLUMN = "id"

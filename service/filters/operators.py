@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from service.fields import Kind
+from core.fields import Kind
 from service.filters.queries import Clause, Queries, negate
 from service.filters.targets import Target
 from service.filters.values import Role, Value

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from service.fields import Kind
+from core.fields import Kind
 from service.filters.targets import Target
 from service.filters.values import Value
 

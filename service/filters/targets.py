@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from service.fields import FIELDS, METADATA_HEADER_PREFIX, METADATA_KEY_PATTERN, METADATA_PREFIX, Kind
+from core.fields import FIELDS, METADATA_HEADER_PREFIX, METADATA_KEY_PATTERN, METADATA_PREFIX, Kind
 from service.filters.errors import shown
 
 METADATA_FIELD = METADATA_PREFIX.rstrip(".")

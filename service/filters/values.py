@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 from enum import Enum
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
-from service.fields import Kind
+from core.fields import Kind
 from service.filters.errors import shown
 from service.filters.limits import MAX_PATTERN_LENGTH
 
@@ -67,7 +67,7 @@ def in_order(kind: Kind, low: Value, high: Value) -> bool:
 
 def _string(raw: Scalar, role: Role) -> str:
     if isinstance(raw, bool):
-        raw = "true" if raw else "false"  # as service.documents.collect_metadata stores booleans
+        raw = "true" if raw else "false"  # as core.documents.collect_metadata stores booleans
     text = raw if isinstance(raw, str) else str(raw)
     try:
         text.encode("utf-8")

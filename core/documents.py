@@ -1,4 +1,4 @@
-"""The one document model: raw request records in, indexed documents, API response objects out.
+"""The one document model: raw request records in, indexed documents out.
 
 Loaders and the HTTP service both use it, so a request looks the same whichever way it entered the index.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from service.fields import METADATA_HEADER_PREFIX
+from core.fields import METADATA_HEADER_PREFIX
 
 JsonValue = dict[str, Any] | list[Any] | str | int | float | bool | None
 MAX_ID_LENGTH = 512
@@ -113,7 +113,7 @@ class RequestDocument(BaseModel):
 
     @classmethod
     def from_raw(cls, raw: RawRequest, tenant_id: str, cost: float | None = None) -> RequestDocument:
-        """Build the indexed document; `cost` fills in when the record has none (see loaders.pricing)."""
+        """Build the indexed document; `cost` fills in when the record has none (see core.pricing)."""
         request_body = _as_json_text(raw.request_body)
         return cls(
             tenant_id=tenant_id,
@@ -153,48 +153,6 @@ class RequestDocument(BaseModel):
 
 def document_id(tenant_id: str, request_id: str) -> str:
     return f"{tenant_id}:{request_id}"
-
-
-class RequestOut(BaseModel):
-    """One element of the API's `requests` array, with the spec's types (status and bodies are strings)."""
-
-    id: str
-    createdAt: str | None = None
-    updatedAt: str | None = None
-    ip: str | None = None
-    url: str | None = None
-    method: str | None = None
-    status: str | None = None
-    cached: bool | None = None
-    streamed: bool | None = None
-    user_id: str | None = None
-    app_id: str | None = None
-    completion: str | None = None
-    model: str | None = None
-    openai_id: str | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    request_body: str | None = None
-    response_body: str | None = None
-    streamed_response_body: str | None = None
-    cost: float | None = None
-    metadata: dict[str, str] | None = None
-
-    @field_validator("status", mode="before")
-    @classmethod
-    def _status_text(cls, value: Any) -> Any:
-        return None if value is None else str(value)
-
-
-class RequestsPage(BaseModel):
-    """The 200 body of `GET /api/v1/requests`."""
-
-    requests: list[RequestOut]
-    totalCount: int = Field(ge=0)
-
-
-# Fields the response needs from `_source`; the tenant and the derived prompt stay inside.
-RESPONSE_SOURCE_FIELDS: list[str] = list(RequestOut.model_fields)
 
 
 def _json_or_value(text: str) -> Any:

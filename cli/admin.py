@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 from collections.abc import Awaitable, Callable
 
 from opensearchpy import AsyncOpenSearch
 
-from service.documents import TENANT_PATTERN
-from service.engine import make_client, resolve_url
+from cli.arguments import tenant_id
+from cli.engine_url import resolve_url
+from core.engine import make_client
+from core.settings import OpenSearchSettings, ServiceSettings
+from core.templates import IndexNames, apply_templates
 from service.keys import KeyStore
-from service.settings import OpenSearchSettings, ServiceSettings
-from service.templates import IndexNames, apply_templates
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,7 +24,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     keys = commands.add_parser("keys", help="API keys")
     actions = keys.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a key for a tenant and print it (once)")
-    create.add_argument("--tenant", required=True)
+    create.add_argument("--tenant", required=True, type=tenant_id)
     create.add_argument("--name")
     create.set_defaults(handler=_create_key)
     listing = actions.add_parser("list", help="list keys, masked")
@@ -61,10 +61,6 @@ async def _apply_templates(client: AsyncOpenSearch, names: IndexNames, settings:
 
 
 def _create_key(args: argparse.Namespace) -> int:
-    if not re.match(TENANT_PATTERN, args.tenant):
-        print(f"error: --tenant {args.tenant!r}: 1 to 256 characters, no ':' and no spaces")
-        return 2
-
     async def job(client: AsyncOpenSearch, names: IndexNames, settings: ServiceSettings) -> int:
         key, record = await KeyStore(client, names, 0).create(args.tenant, args.name)
         print(f"Created key {record.key_id} for tenant {record.tenant_id}. It is shown this once:\n{key}")

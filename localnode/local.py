@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.node.distribution import fetch_archive, unpack
-from service.node.java import JavaRuntime, find_java
-from service.node.system_user import unprivileged_user
-from service.settings import NodeSettings
+from core.settings import NodeSettings
+from localnode.distribution import fetch_archive, unpack
+from localnode.java import JavaRuntime, find_java
+from localnode.system_user import unprivileged_user
 
 START_TIMEOUT_SECONDS = 180.0
 STOP_TIMEOUT_SECONDS = 60.0

@@ -10,11 +10,12 @@ import signal
 from aiohttp import web
 from opensearchpy import AsyncOpenSearch
 
+from cli.demo import prepare_demo
+from cli.engine_url import resolve_url
+from core.engine import make_client
+from core.settings import OpenSearchSettings, ServiceSettings
+from core.templates import IndexNames
 from service.app import create_app
-from service.demo import prepare_demo
-from service.engine import make_client, resolve_url
-from service.settings import OpenSearchSettings, ServiceSettings
-from service.templates import IndexNames
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

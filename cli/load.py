@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import re
 import signal
 import sys
 from pathlib import Path
@@ -18,6 +17,11 @@ from typing import Any
 from opensearchpy.exceptions import OpenSearchException
 from pydantic import ValidationError
 
+from cli.arguments import tenant_id
+from cli.engine_url import resolve_url
+from core.engine import make_client
+from core.settings import ServiceSettings, opensearch_settings
+from core.templates import IndexNames
 from loaders.checkpoint import CheckpointError
 from loaders.options import LoadOptions, parse_size
 from loaders.run import LoadResult, load
@@ -26,10 +30,6 @@ from loaders.sources.csv_source import CsvSource
 from loaders.sources.ndjson import NdjsonSource
 from loaders.sources.postgres import DEFAULT_TABLE, PostgresSource
 from loaders.sources.synthetic_source import SyntheticSource
-from service.documents import TENANT_PATTERN
-from service.engine import make_client, resolve_url
-from service.settings import ServiceSettings, opensearch_settings
-from service.templates import IndexNames
 
 EXIT_OK = 0
 EXIT_FATAL = 1
@@ -56,7 +56,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--format", choices=FORMATS, help="default: from SOURCE's name")
     parser.add_argument(
-        "--tenant", help='the tenant of every record (required except for postgres, where "userId" is the default)'
+        "--tenant",
+        type=tenant_id,
+        help='the tenant of every record (required except for postgres, where "userId" is the default)',
     )
     parser.add_argument("--index-prefix", help="default: LLMSEARCH_INDEX_PREFIX or llm-requests")
 
@@ -100,8 +102,6 @@ def run_command(args: argparse.Namespace) -> int:
         return usage(f"cannot tell the format of {args.source!r}; pass --format ({', '.join(FORMATS)})")
     if args.tenant is None and fmt != "postgres":
         return usage(f"--tenant is required for {fmt} sources")
-    if args.tenant is not None and not re.match(TENANT_PATTERN, args.tenant):
-        return usage(f"--tenant {args.tenant!r} is not a valid tenant id (no ':' or spaces, 1-256 characters)")
     try:
         options = LoadOptions(**option_values(args))
         names = IndexNames(prefix=args.index_prefix or ServiceSettings().index_prefix)

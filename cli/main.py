@@ -1,22 +1,22 @@
-"""The `llmsearch` command: one sub-command per concern, each defined beside the code it drives."""
+"""The `llmsearch` command: one sub-command per concern, one module each in this package.
+
+This package wires the others together; it is the only one allowed to import all of them."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from loaders import cli as loaders_cli
-from service import admin_cli, serve
-from service.node import cli as node_cli
+from cli import admin, load, node, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="llmsearch", description="Search logged LLM API requests in OpenSearch")
     commands = parser.add_subparsers(dest="command", required=True)
     serve.add_parser(commands)
-    node_cli.add_parser(commands)
-    loaders_cli.add_parser(commands)
-    admin_cli.add_parsers(commands)
+    node.add_parser(commands)
+    load.add_parser(commands)
+    admin.add_parsers(commands)
     return parser
 
 

@@ -7,7 +7,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from service.versions import OPENSEARCH_ARTIFACT, OPENSEARCH_VERSION
+from core.versions import OPENSEARCH_ARTIFACT, OPENSEARCH_VERSION
 
 ARCHIVE_NAME = f"opensearch-{OPENSEARCH_VERSION}.zip"
 

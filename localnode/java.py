@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.versions import MIN_JAVA_MAJOR
+from core.versions import MIN_JAVA_MAJOR
 
 JVM_DIR = Path("/usr/lib/jvm")
 

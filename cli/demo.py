@@ -7,8 +7,8 @@ from pathlib import Path
 
 from opensearchpy import AsyncOpenSearch
 
+from core.templates import IndexNames, apply_templates
 from service.keys import KeyStore
-from service.templates import IndexNames, apply_templates
 
 DEMO_TENANT = "demo"
 DEMO_COUNT = 5_000

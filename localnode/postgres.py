@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from service.node.system_user import NoSystemUser, unprivileged_user
+from localnode.system_user import NoSystemUser, unprivileged_user
 
 SERVER_USER = "llmsearch-pg"
 DATABASE = "llmsearch"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from service.node.distribution import DistributionError
-from service.node.java import NoSuitableJava
-from service.node.local import LocalCluster, NodeError
-from service.settings import NodeSettings
+from core.settings import NodeSettings
+from localnode.distribution import DistributionError
+from localnode.java import NoSuitableJava
+from localnode.local import LocalCluster, NodeError
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

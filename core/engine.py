@@ -1,4 +1,4 @@
-"""The OpenSearch client: built from settings, pointed at the local node when no URL is configured."""
+"""The OpenSearch client, built from settings. Which URL it talks to is the caller's business (see cli/engine_url.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,7 @@ import orjson
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.serializer import JSONSerializer
 
-from service.settings import NodeSettings, OpenSearchSettings
-
-
-def resolve_url(settings: OpenSearchSettings, start_local: bool = True) -> str:
-    """The configured URL, or the local node's (started or reused) when none is configured."""
-    if settings.url:
-        return settings.url
-    from service.node.local import LocalCluster
-
-    cluster = LocalCluster(NodeSettings())
-    return cluster.start() if start_local else cluster.url
+from core.settings import OpenSearchSettings
 
 
 class FastJSONSerializer(JSONSerializer):

@@ -1,0 +1,1 @@
+"""The `llmsearch` command line: wires the service, the loaders and the local node manager together."""
