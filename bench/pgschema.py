@@ -7,7 +7,7 @@ index over the searched text (for substring and CJK search) and a full-text GIN 
 
 from __future__ import annotations
 
-from service.responses import RequestOut
+from core.fields import RETURNED, TABLE, Origin
 
 # Everything lives in a schema of its own, so a server that also holds the original system's "Request" table (say,
 # POSTGRES_DSN pointing at a copy of it) keeps it: the benchmark only ever drops llmsearch_bench."Request".
@@ -107,8 +107,7 @@ def quote(column: str) -> str:
     return f'"{column}"' if column != column.lower() else column
 
 
-# What the API returns (its response model, with request_headers, where metadata comes from, in place of
-# metadata): the page query selects these.
-RESPONSE_COLUMNS = ", ".join(
-    quote(name) for name in (*(n for n in RequestOut.model_fields if n != "metadata"), "request_headers")
-)
+# What the API returns that the original table holds (the field table's returned ORIGINAL fields), plus
+# request_headers, where metadata comes from: the page query selects these.
+_ORIGINAL = {row.name for row in TABLE if row.origin is Origin.ORIGINAL}
+RESPONSE_COLUMNS = ", ".join(quote(name) for name in (*(n for n in RETURNED if n in _ORIGINAL), "request_headers"))

@@ -47,7 +47,11 @@ def _run(job: Job) -> int:
         client = make_client(url, os_settings)
         try:
             names = IndexNames(settings.index_prefix)
-            await apply_templates(client, names)
+            for update in await apply_templates(client, names):
+                print(
+                    f"index {update.index}: added {', '.join(update.added)} to its mapping; documents indexed "
+                    "before have no value for them until they are loaded again (a rerun of the load updates them)"
+                )
             return await job(client, names, settings)
         finally:
             await client.close()

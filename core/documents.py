@@ -6,13 +6,14 @@ Loaders and the HTTP service both use it, so a request looks the same whichever 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
-from core.fields import METADATA_HEADER_PREFIX
+from core.fields import METADATA_HEADER_PREFIX, TABLE, TENANT_FIELD, Kind, Origin, RequestField
 
 JsonValue = dict[str, Any] | list[Any] | str | int | float | bool | None
 MAX_ID_LENGTH = 512
@@ -24,7 +25,8 @@ class RawRequest(BaseModel):
     """A logged request as it comes from a log line, a CSV row or the original database's `Request` table.
 
     Field names are the spec's; bodies may be JSON values or JSON text. Unknown fields are an error rather than
-    silently dropped, so a misnamed column is noticed.
+    silently dropped, so a misnamed column is noticed. This is the input format, so it stays written out; its
+    fields are the table's non-derived ones plus INPUT_ONLY_FIELDS (tests/test_field_table.py checks that).
     """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
@@ -77,69 +79,25 @@ class RawRequest(BaseModel):
     def _headers_from_text(cls, value: Any) -> Any:
         return _json_or_value(value) if isinstance(value, str) else value
 
-    @model_validator(mode="after")
-    def _updated_defaults_to_created(self) -> RawRequest:
-        if self.updatedAt is None:
-            self.updatedAt = self.createdAt
-        return self
+
+# RawRequest fields that are not in the field table: they feed the tenant and metadata, or are kept only in the
+# original system's table.
+INPUT_ONLY_FIELDS: tuple[str, ...] = ("userId", "request_headers", "response_headers")
+_INT_MAX = 2**31 - 1  # the mapping's `integer`
 
 
-class RequestDocument(BaseModel):
-    """What is stored in OpenSearch: one per request, `_id` = `id`, always carrying its tenant."""
+class DocumentBase(BaseModel):
+    """What is stored in OpenSearch: one per request, always carrying its tenant. The fields after `tenant_id`
+    and `id` come from the field table (`RequestDocument` below)."""
 
     tenant_id: str = Field(pattern=TENANT_PATTERN)
     id: str
-    createdAt: datetime
-    updatedAt: datetime
-    ip: str | None = None
-    url: str | None = None
-    method: str | None = None
-    status: int | None = None
-    cached: bool = False
-    streamed: bool = False
-    user_id: str | None = None
-    app_id: str | None = None
-    completion: str | None = None
-    model: str | None = None
-    openai_id: str | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    request_body: str | None = None
-    response_body: str | None = None
-    streamed_response_body: str | None = None
-    cost: float | None = None
-    prompt: str | None = None
-    metadata: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
-    def from_raw(cls, raw: RawRequest, tenant_id: str, cost: float | None = None) -> RequestDocument:
+    def from_raw(cls, raw: RawRequest, tenant_id: str, cost: float | None = None) -> Self:
         """Build the indexed document; `cost` fills in when the record has none (see core.pricing)."""
-        request_body = _as_json_text(raw.request_body)
-        return cls(
-            tenant_id=tenant_id,
-            id=raw.id,
-            createdAt=raw.createdAt,
-            updatedAt=raw.updatedAt or raw.createdAt,
-            ip=raw.ip,
-            url=raw.url,
-            method=raw.method.upper() if raw.method else None,
-            status=raw.status,
-            cached=raw.cached,
-            streamed=raw.streamed,
-            user_id=raw.user_id,
-            app_id=raw.app_id,
-            completion=raw.completion,
-            model=raw.model,
-            openai_id=raw.openai_id,
-            prompt_tokens=raw.prompt_tokens,
-            completion_tokens=raw.completion_tokens,
-            request_body=request_body,
-            response_body=_as_json_text(raw.response_body),
-            streamed_response_body=_as_json_text(raw.streamed_response_body),
-            cost=raw.cost if raw.cost is not None else cost,
-            prompt=extract_prompt(raw.request_body),
-            metadata=collect_metadata(raw.request_headers, raw.metadata),
-        )
+        values = {name: build(raw, cost) for name, build in _BUILDERS.items()}
+        return cls.model_validate({TENANT_FIELD: tenant_id, **values})
 
     @property
     def doc_id(self) -> str:
@@ -149,6 +107,62 @@ class RequestDocument(BaseModel):
 
     def source(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+
+# What a document field holds, by kind; booleans default to false and metadata to {} as logged requests do.
+_DOCUMENT_TYPES: dict[Kind, tuple[Any, Any]] = {
+    Kind.KEYWORD: (str | None, None),
+    Kind.TEXT: (str | None, None),
+    Kind.IP: (str | None, None),
+    Kind.INTEGER: (int | None, None),
+    Kind.NUMBER: (float | None, None),
+    Kind.DATE: (datetime | None, None),
+    Kind.BOOLEAN: (bool, False),
+    Kind.METADATA: (dict[str, str], Field(default_factory=dict)),
+}
+
+
+def _document_field(row: RequestField) -> tuple[Any, Any]:
+    annotation, default = _DOCUMENT_TYPES[row.kind]
+    return (annotation, ...) if row.name == "createdAt" else (annotation, default)
+
+
+_DOCUMENT_FIELDS: dict[str, Any] = {
+    row.name: _document_field(row) for row in TABLE if row.name not in DocumentBase.model_fields
+}
+RequestDocument = create_model("RequestDocument", __base__=DocumentBase, **_DOCUMENT_FIELDS)
+
+
+Builder = Callable[[RawRequest, float | None], Any]
+
+
+def _copied(name: str) -> Builder:
+    return lambda raw, _cost: getattr(raw, name)
+
+
+def _duration_ms(raw: RawRequest) -> int | None:
+    if raw.updatedAt is None:
+        return None
+    milliseconds = (raw.updatedAt - raw.createdAt) // timedelta(milliseconds=1)
+    return milliseconds if 0 <= milliseconds <= _INT_MAX else None
+
+
+# How each field of a document is built from a raw record: copied as logged unless it is listed here.
+_TRANSFORMS: dict[str, Builder] = {
+    "updatedAt": lambda raw, _cost: raw.updatedAt or raw.createdAt,
+    "method": lambda raw, _cost: raw.method.upper() if raw.method else None,
+    "request_body": lambda raw, _cost: _as_json_text(raw.request_body),
+    "response_body": lambda raw, _cost: _as_json_text(raw.response_body),
+    "streamed_response_body": lambda raw, _cost: _as_json_text(raw.streamed_response_body),
+    "cost": lambda raw, cost: raw.cost if raw.cost is not None else cost,
+    "duration_ms": lambda raw, _cost: _duration_ms(raw),
+    "prompt": lambda raw, _cost: extract_prompt(raw.request_body),
+    "metadata": lambda raw, _cost: collect_metadata(raw.request_headers, raw.metadata),
+}
+_missing = [row.name for row in TABLE if row.origin is Origin.DERIVED and row.name not in _TRANSFORMS]
+if _missing:
+    raise RuntimeError(f"core/documents.py: derived fields {_missing} have no builder in _TRANSFORMS")
+_BUILDERS: dict[str, Builder] = {row.name: _TRANSFORMS.get(row.name) or _copied(row.name) for row in TABLE}
 
 
 def document_id(tenant_id: str, request_id: str) -> str:

@@ -1,13 +1,21 @@
-"""The request fields the API knows: what each is called in OpenSearch, its kind, and whether it sorts.
+"""The request fields: one table, the single source of truth for what a request document holds.
 
-Filters, sorting and the OpenAPI description all read this one table; adding a field is one line here (and its
-mapping in `index_templates/requests.json`).
+Each row says what the field is called, its kind, how OpenSearch maps it, and what the API may do with it. The
+rest is derived from this table: the indexed document model and the API's response model (`core.documents`,
+`service.responses`), the `_source` list, the sortable set, the filter targets and the OpenAPI enums. The files
+that must stay literal, `index_templates/requests.json` and the benchmark's PostgreSQL schema, are checked
+against it by `tests/test_field_table.py`, which says which file disagrees.
+
+Adding a field: one row here, its mapping entry in the template (the test names it if missing), and, for a
+`DERIVED` field, its builder in `core.documents` (checked when that module is imported).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Kind(StrEnum):
@@ -21,11 +29,51 @@ class Kind(StrEnum):
     METADATA = "metadata"  # flat_object: `metadata.<key>` holds strings
 
 
+class Origin(StrEnum):
+    """Where a field's value comes from."""
+
+    ORIGINAL = "original"  # a column of the original system's "Request" table, taken as logged
+    INPUT = "input"  # accepted from a logged record, not a column of the original table
+    DERIVED = "derived"  # computed when the document is built (never accepted from a record)
+
+
+# How each kind is mapped unless a row says otherwise.
+DEFAULT_MAPPINGS: Mapping[Kind, Mapping[str, Any]] = {
+    Kind.KEYWORD: {"type": "keyword"},
+    Kind.TEXT: {"type": "text", "analyzer": "multilingual"},
+    Kind.INTEGER: {"type": "integer"},
+    Kind.NUMBER: {"type": "double"},
+    Kind.DATE: {"type": "date"},
+    Kind.BOOLEAN: {"type": "boolean"},
+    Kind.IP: {"type": "ip"},
+    Kind.METADATA: {"type": "flat_object"},
+}
+# Terms and metric aggregations work on doc values, which text and flat_object subfields do not have.
+_AGGREGATABLE_KINDS = frozenset({Kind.KEYWORD, Kind.INTEGER, Kind.NUMBER, Kind.DATE, Kind.BOOLEAN, Kind.IP})
+
+
 @dataclass(frozen=True)
-class Field:
+class RequestField:
     name: str
     kind: Kind
+    description: str
+    origin: Origin = Origin.ORIGINAL
+    returned: bool = True
+    """In every object of the API's `requests` array (null when absent)."""
     sortable: bool = False
+    filterable: bool = True
+    searched: bool = False
+    """Covered by the full-text `search` parameter."""
+    mapping_override: Mapping[str, Any] | None = field(default=None, compare=False)
+
+    @property
+    def mapping(self) -> Mapping[str, Any]:
+        """The field's entry under `mappings.properties` in the index template."""
+        return self.mapping_override if self.mapping_override is not None else DEFAULT_MAPPINGS[self.kind]
+
+    @property
+    def aggregatable(self) -> bool:
+        return self.kind in _AGGREGATABLE_KINDS
 
     @property
     def path(self) -> str:
@@ -33,46 +81,82 @@ class Field:
         return self.name
 
 
-FIELDS: dict[str, Field] = {
-    f.name: f
-    for f in (
-        Field("id", Kind.KEYWORD, sortable=True),
-        Field("createdAt", Kind.DATE, sortable=True),
-        Field("updatedAt", Kind.DATE, sortable=True),
-        Field("ip", Kind.IP, sortable=True),
-        Field("url", Kind.KEYWORD, sortable=True),
-        Field("method", Kind.KEYWORD, sortable=True),
-        Field("status", Kind.INTEGER, sortable=True),
-        Field("cached", Kind.BOOLEAN, sortable=True),
-        Field("streamed", Kind.BOOLEAN),
-        Field("user_id", Kind.KEYWORD, sortable=True),
-        Field("app_id", Kind.KEYWORD),
-        Field("model", Kind.KEYWORD, sortable=True),
-        Field("openai_id", Kind.KEYWORD),
-        Field("prompt_tokens", Kind.INTEGER, sortable=True),
-        Field("completion_tokens", Kind.INTEGER, sortable=True),
-        Field("cost", Kind.NUMBER, sortable=True),
-        Field("prompt", Kind.TEXT),
-        Field("completion", Kind.TEXT),
-        Field("request_body", Kind.TEXT),
-        Field("response_body", Kind.TEXT),
-        Field("streamed_response_body", Kind.TEXT),
-        Field("metadata", Kind.METADATA),
-    )
-}
+def _row(name: str, kind: Kind, description: str, **flags: Any) -> RequestField:
+    return RequestField(name, kind, description, **flags)
 
-# Full-text search covers these; `openai_id` is matched exactly beside them.
-SEARCHED_TEXT_FIELDS: tuple[str, ...] = (
-    "prompt",
-    "completion",
-    "request_body",
-    "response_body",
-    "streamed_response_body",
+
+TABLE: tuple[RequestField, ...] = (
+    _row("id", Kind.KEYWORD, "The ID of the request.", sortable=True),
+    _row("createdAt", Kind.DATE, "When the request was created (ISO 8601).", sortable=True),
+    _row("updatedAt", Kind.DATE, "When the request was last updated (ISO 8601).", sortable=True),
+    _row("ip", Kind.IP, "The IP address of the request.", sortable=True),
+    _row(
+        "url",
+        Kind.KEYWORD,
+        "The URL of the request.",
+        sortable=True,
+        mapping_override={"type": "keyword", "ignore_above": 4096},
+    ),
+    _row("method", Kind.KEYWORD, "The HTTP method used in the request (upper case).", sortable=True),
+    _row("status", Kind.INTEGER, "The HTTP status code of the request.", sortable=True),
+    _row("cached", Kind.BOOLEAN, "Whether the request was cached.", sortable=True),
+    _row("streamed", Kind.BOOLEAN, "Whether the response was streamed."),
+    _row("user_id", Kind.KEYWORD, "The ID of the end user associated with the request.", sortable=True),
+    _row("app_id", Kind.KEYWORD, "The ID of the app that made the request."),
+    _row("model", Kind.KEYWORD, "The model used for the request.", sortable=True),
+    _row("openai_id", Kind.KEYWORD, "The ID of the request in the OpenAI system."),
+    _row("prompt_tokens", Kind.INTEGER, "The number of tokens in the prompt.", sortable=True),
+    _row("completion_tokens", Kind.INTEGER, "The number of tokens in the completion.", sortable=True),
+    _row("cost", Kind.NUMBER, "The cost of the request, in US dollars.", sortable=True),
+    _row(
+        "duration_ms",
+        Kind.INTEGER,
+        "updatedAt - createdAt in milliseconds, computed at indexing; null when the record has no updatedAt or "
+        "it is before createdAt.",
+        origin=Origin.DERIVED,
+        sortable=True,
+    ),
+    _row(
+        "prompt",
+        Kind.TEXT,
+        "The prompt text extracted from the request body (searched and filterable, not returned).",
+        origin=Origin.DERIVED,
+        returned=False,
+        searched=True,
+    ),
+    _row("completion", Kind.TEXT, "The completion response of the request.", searched=True),
+    _row("request_body", Kind.TEXT, "The request body (JSON text).", searched=True),
+    _row("response_body", Kind.TEXT, "The response body (JSON text).", searched=True),
+    _row("streamed_response_body", Kind.TEXT, "The streamed response body.", searched=True),
+    _row(
+        "metadata",
+        Kind.METADATA,
+        "Custom properties: explicit `metadata` plus `x-metadata-<key>` request headers.",
+        origin=Origin.INPUT,
+    ),
 )
+
+FIELDS: dict[str, RequestField] = {f.name: f for f in TABLE}
+assert len(FIELDS) == len(TABLE), "a field name appears twice in TABLE"
+
+# Every document carries its tenant; it is not in the table because no client may name it (see service.query).
+TENANT_FIELD = "tenant_id"
+TENANT_MAPPING: Mapping[str, Any] = {"type": "keyword"}
+
+RETURNED: tuple[str, ...] = tuple(f.name for f in TABLE if f.returned)
+FILTERABLE: tuple[str, ...] = tuple(f.name for f in TABLE if f.filterable)
+# Full-text search covers these; `openai_id` is matched exactly beside them.
+SEARCHED_TEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in TABLE if f.searched)
+AGGREGATABLE: tuple[str, ...] = tuple(f.name for f in TABLE if f.aggregatable)
 
 METADATA_PREFIX = "metadata."
 METADATA_HEADER_PREFIX = "x-metadata-"
 METADATA_KEY_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
 
 RELEVANCE = "relevance"
-SORTABLE: tuple[str, ...] = (*(f.name for f in FIELDS.values() if f.sortable), RELEVANCE)
+SORTABLE: tuple[str, ...] = (*(f.name for f in TABLE if f.sortable), RELEVANCE)
+
+
+def template_properties() -> dict[str, Any]:
+    """`mappings.properties` as the table says they must be (the template file is checked against this)."""
+    return {TENANT_FIELD: dict(TENANT_MAPPING), **{f.name: dict(f.mapping) for f in TABLE}}

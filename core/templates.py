@@ -61,8 +61,9 @@ def keys_template(names: IndexNames) -> dict[str, Any]:
     return body
 
 
-async def apply_templates(client: AsyncOpenSearch, names: IndexNames) -> None:
-    """Put both templates (idempotent) and create the first request index and the keys index if missing."""
+async def apply_templates(client: AsyncOpenSearch, names: IndexNames) -> list[MappingUpdate]:
+    """Put both templates (idempotent), create the first request index and the keys index if missing, and add
+    fields the template has gained to the mappings of request indices created before (returned, per index)."""
     await client.indices.put_index_template(name=f"{names.prefix}-requests", body=request_template(names))
     await client.indices.put_index_template(name=f"{names.prefix}-keys", body=keys_template(names))
     if not await client.indices.exists_alias(name=names.write_alias):
@@ -71,13 +72,29 @@ async def apply_templates(client: AsyncOpenSearch, names: IndexNames) -> None:
         )
     if not await client.indices.exists(index=names.keys_index):
         await _create_ignoring_race(client, names.keys_index, {})
+    return await add_new_fields(client, names)
 
 
-async def templates_present(client: AsyncOpenSearch, names: IndexNames) -> bool:
-    requests = await client.indices.exists_index_template(name=f"{names.prefix}-requests")
-    keys = await client.indices.exists_index_template(name=f"{names.prefix}-keys")
-    alias = await client.indices.exists_alias(name=names.write_alias)
-    return bool(requests and keys and alias)
+@dataclass(frozen=True)
+class MappingUpdate:
+    index: str
+    added: tuple[str, ...]
+
+
+async def add_new_fields(client: AsyncOpenSearch, names: IndexNames) -> list[MappingUpdate]:
+    """Add the template's properties that an existing request index lacks (an additive mapping update, which
+    OpenSearch allows on a live index). Documents indexed before keep no value for them until they are reloaded:
+    a rerun of the loader updates each document in place."""
+    wanted: dict[str, Any] = request_template(names)["template"]["mappings"]["properties"]
+    current = await client.indices.get_mapping(index=names.pattern, ignore_unavailable=True, allow_no_indices=True)
+    updates = []
+    for index, body in sorted(current.items()):
+        have = body.get("mappings", {}).get("properties", {})
+        missing = {name: mapping for name, mapping in wanted.items() if name not in have}
+        if missing:
+            await client.indices.put_mapping(index=index, body={"properties": missing})
+            updates.append(MappingUpdate(index, tuple(missing)))
+    return updates
 
 
 async def _create_ignoring_race(client: AsyncOpenSearch, index: str, body: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import OpenSearchException
 
 from core.settings import ServiceSettings
-from core.templates import IndexNames, apply_templates, templates_present
+from core.templates import IndexNames, apply_templates
 from service.context import SERVICES, Services
 from service.engine_errors import api_error_for
 from service.errors import ApiError, json_error
@@ -51,11 +51,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def _ensure_templates(services: Services) -> None:
-    """Apply the index templates if missing, retrying while the engine is away so start-up never fails on it."""
+    """Apply the index templates (and add new fields to older indices), retrying while the engine is away so
+    start-up never fails on it."""
     while True:
         try:
-            if not await templates_present(services.client, services.names):
-                await apply_templates(services.client, services.names)
+            for update in await apply_templates(services.client, services.names):
+                log.info("index %s: added %s to its mapping", update.index, ", ".join(update.added))
             return
         except (TimeoutError, OpenSearchException, OSError) as error:
             log.warning("could not check index templates yet (%s); retrying", error)

@@ -1,41 +1,50 @@
-"""What `GET /api/v1/requests` answers: the request objects and the page around them."""
+"""What `GET /api/v1/requests` answers: the request objects and the page around them.
+
+`RequestOut` is built from the field table (`core.fields`): every returned field, typed by its kind, described by
+its row, null when the document has no value.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, create_model
+
+from core.fields import TABLE, Kind, RequestField
 
 
-class RequestOut(BaseModel):
-    """One element of the API's `requests` array, with the spec's types (status and bodies are strings)."""
+def _as_text(value: Any) -> Any:
+    return None if value is None else str(value)
 
-    id: str
-    createdAt: str | None = None
-    updatedAt: str | None = None
-    ip: str | None = None
-    url: str | None = None
-    method: str | None = None
-    status: str | None = None
-    cached: bool | None = None
-    streamed: bool | None = None
-    user_id: str | None = None
-    app_id: str | None = None
-    completion: str | None = None
-    model: str | None = None
-    openai_id: str | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    request_body: str | None = None
-    response_body: str | None = None
-    streamed_response_body: str | None = None
-    cost: float | None = None
-    metadata: dict[str, str] | None = None
 
-    @field_validator("status", mode="before")
-    @classmethod
-    def _status_text(cls, value: Any) -> Any:
-        return None if value is None else str(value)
+# What a returned value looks like in JSON, by kind: dates and IPs as the strings the index keeps.
+_RESPONSE_TYPES: dict[Kind, Any] = {
+    Kind.KEYWORD: str,
+    Kind.TEXT: str,
+    Kind.IP: str,
+    Kind.DATE: str,
+    Kind.INTEGER: int,
+    Kind.NUMBER: float,
+    Kind.BOOLEAN: bool,
+    Kind.METADATA: dict[str, str],
+}
+# The spec types `status` as a string although it is indexed (and filtered, sorted) as a number.
+_SPEC_TYPES: dict[str, Any] = {"status": Annotated[str, BeforeValidator(_as_text)]}
+
+
+def _response_field(row: RequestField) -> tuple[Any, Any]:
+    annotation = _SPEC_TYPES.get(row.name, _RESPONSE_TYPES[row.kind])
+    if row.name == "id":
+        return (annotation, Field(description=row.description))
+    return (annotation | None, Field(default=None, description=row.description))
+
+
+_RESPONSE_FIELDS: dict[str, Any] = {row.name: _response_field(row) for row in TABLE if row.returned}
+RequestOut = create_model(
+    "RequestOut",
+    __doc__="One element of the API's `requests` array, with the spec's types (status and bodies are strings).",
+    **_RESPONSE_FIELDS,
+)
 
 
 class RequestsPage(BaseModel):

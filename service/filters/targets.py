@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.fields import FIELDS, METADATA_HEADER_PREFIX, METADATA_KEY_PATTERN, METADATA_PREFIX, Kind
+from core.fields import FIELDS, FILTERABLE, METADATA_HEADER_PREFIX, METADATA_KEY_PATTERN, METADATA_PREFIX, Kind
 from service.filters.errors import shown
 
 METADATA_FIELD = METADATA_PREFIX.rstrip(".")
@@ -35,14 +35,14 @@ class UnknownField(ValueError):
 
 def filterable_names() -> list[str]:
     """For error messages and the API description."""
-    return [*FIELDS, f"{METADATA_PREFIX}<key>", f"{METADATA_HEADER_PREFIX}<key>"]
+    return [*FILTERABLE, f"{METADATA_PREFIX}<key>", f"{METADATA_HEADER_PREFIX}<key>"]
 
 
 def resolve(name: str) -> Target:
     if name == METADATA_FIELD:
         return Target(name, METADATA_FIELD, Kind.METADATA, whole_object=True)
     field = FIELDS.get(name)
-    if field is not None:
+    if field is not None and field.filterable:
         return Target(name, field.path, field.kind)
     key = _metadata_key(name)
     if key is None:
