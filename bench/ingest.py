@@ -20,10 +20,11 @@ import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from opensearchpy import OpenSearch
+from opensearchpy import AsyncOpenSearch, OpenSearch
 from opensearchpy.helpers import parallel_bulk
 
 from core.engine import make_client
@@ -31,7 +32,7 @@ from core.pricing import PricingTable
 from core.settings import OpenSearchSettings
 from core.templates import IndexNames, apply_templates, delete_all
 from loaders import synthetic
-from loaders.backfill import BACKFILL_SETTINGS
+from loaders.backfill import BACKFILL_SETTINGS, unprefixed
 from loaders.options import LoadOptions
 from loaders.prepare import Preparer
 from loaders.sources.base import Position, SourceRecord
@@ -43,27 +44,29 @@ MAX_CHUNK_BYTES = 10 * 1024 * 1024  # the loader's default request cap, so both 
 def reset_prefix(url: str, prefix: str) -> None:
     """Delete everything under `prefix` and put the templates and an empty first index back."""
 
-    async def reset() -> None:
-        client = make_client(url, OpenSearchSettings(url=url, timeout_seconds=120))
-        try:
-            names = IndexNames(prefix)
-            await delete_all(client, names)
-            await apply_templates(client, names)
-        finally:
-            await client.close()
+    async def reset(client: AsyncOpenSearch) -> None:
+        names = IndexNames(prefix)
+        await delete_all(client, names)
+        await apply_templates(client, names)
 
-    asyncio.run(reset())
+    with_client(url, reset)
 
 
 def drop_prefix(url: str, prefix: str) -> None:
-    async def drop() -> None:
+    with_client(url, lambda client: delete_all(client, IndexNames(prefix)))
+
+
+def with_client(url: str, action: Callable[[AsyncOpenSearch], Awaitable[None]]) -> None:
+    """Run `action` on a client of its own, closed afterwards, from the harness's synchronous code."""
+
+    async def run() -> None:
         client = make_client(url, OpenSearchSettings(url=url, timeout_seconds=120))
         try:
-            await delete_all(client, IndexNames(prefix))
+            await action(client)
         finally:
             await client.close()
 
-    asyncio.run(drop())
+    asyncio.run(run())
 
 
 # -- the loader, as a user runs it ----------------------------------------------------------------------------
@@ -182,8 +185,8 @@ def send(client: OpenSearch, index: str, documents: list[tuple[str, str]], threa
     """Index `documents` with parallel_bulk; returns the seconds from the first request to visible documents."""
     actions = ({"_index": index, "_id": doc_id, "_source": source} for doc_id, source in documents)
     current = client.indices.get_settings(index=index, flat_settings=True)[index]["settings"]
-    saved = {key.removeprefix("index."): current.get(key) for key in BACKFILL_SETTINGS}
-    client.indices.put_settings(index=index, body={"index": _unprefixed(BACKFILL_SETTINGS)})
+    saved = unprefixed({key: current.get(key) for key in BACKFILL_SETTINGS})
+    client.indices.put_settings(index=index, body={"index": unprefixed(BACKFILL_SETTINGS)})
     started = time.perf_counter()
     deque(
         parallel_bulk(
@@ -200,10 +203,6 @@ def send(client: OpenSearch, index: str, documents: list[tuple[str, str]], threa
     client.indices.put_settings(index=index, body={"index": saved})
     client.indices.refresh(index=index)
     return time.perf_counter() - started
-
-
-def _unprefixed(settings: dict[str, str]) -> dict[str, str]:
-    return {key.removeprefix("index."): value for key, value in settings.items()}
 
 
 def raw_main(args: argparse.Namespace) -> dict[str, Any]:

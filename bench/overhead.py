@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import api, machine, node
-from bench.report import geomean, ms, ratio, table, value
+from bench.report import geomean, ms, quotient, ratio, replace_between_markers, table, value
 from bench.run import REPO, log, main_steps, run_loadgen, targets
 from bench.workload import query_mix
 
@@ -46,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--markdown", type=Path, default=REPO / "BENCHMARKS.md")
     return parser
+
+
+def commit_of(revision: str) -> str:
+    completed = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", revision], capture_output=True, text=True, check=True
+    )
+    return completed.stdout.strip()
 
 
 @contextlib.contextmanager
@@ -75,12 +82,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         raise SystemExit(
             f"no {args.docs:,}-document dataset (seed {args.seed}) at {args.opensearch_url}: run bench.run"
         )
-    baseline_commit = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", args.baseline], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    current_commit = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    baseline_commit, current_commit = commit_of(args.baseline), commit_of("HEAD")
     queries = query_mix(args.seed)
     work = Path(tempfile.mkdtemp(prefix="llmsearch-overhead-"))
     key = api.create_key(args.opensearch_url, args.prefix, args.tenant)
@@ -132,10 +134,13 @@ def render(result: dict[str, Any]) -> str:
             direct50, direct99 = value(get["direct"], "p50_ms"), value(get["direct"], "p99_ms")
             b50, c50 = value(get["baseline"], "p50_ms"), value(get["service"], "p50_ms")
             b99, c99 = value(get["baseline"], "p99_ms"), value(get["service"], "p99_ms")
-            for name, num, den in (("base50", b50, direct50), ("cur50", c50, direct50)):
-                ratios[name].append(num / den if num and den else None)
-            for name, num, den in (("base99", b99, direct99), ("cur99", c99, direct99)):
-                ratios[name].append(num / den if num and den else None)
+            for name, num, den in (
+                ("base50", b50, direct50),
+                ("cur50", c50, direct50),
+                ("base99", b99, direct99),
+                ("cur99", c99, direct99),
+            ):
+                ratios[name].append(quotient(num, den))
             rows.append(
                 [
                     f"{query['id']} {query['title']}",
@@ -177,14 +182,7 @@ def render(result: dict[str, Any]) -> str:
 
 
 def update_markdown(path: Path, text: str) -> None:
-    current = path.read_text() if path.exists() else ""
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head + block + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip() + "\n\n## Service overhead: before and after\n\n" + block + "\n"
-    path.write_text(current)
+    replace_between_markers(path, BEGIN, END, text + "\n", "## Service overhead: before and after")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,13 +27,12 @@ MODE_NAMES = {"service": "service", "direct": "direct", "pg_tuned": "PG tuned", 
 def checks(result: dict[str, Any]) -> list[dict[str, Any]]:
     """What must hold whatever the timings: every cell measured, and the sides agree where they must."""
     out: list[dict[str, Any]] = []
-    cells = result.get("cells", {})
     for query in result["queries"]:
         qid = query["id"]
         for concurrency in result["config"]["concurrency"]:
             counts: dict[str, int | None] = {}
             for mode in MODES:
-                cell = cells.get(f"{qid}/{mode}/c{concurrency}")
+                cell = find_cell(result, qid, mode, concurrency)
                 measured = cell is not None and cell["ok"] + cell["timeouts"] > 0
                 answered = cell is not None and cell["total_count"] is not None
                 timed_out_only = cell is not None and cell["ok"] == 0 and cell["timeouts"] > 0
@@ -88,9 +87,32 @@ def rps(cell: dict[str, Any] | None) -> str:
 def ratio(numerator: float | None, denominator: float | None, censored: bool = False) -> str:
     if numerator is None or denominator is None or denominator <= 0:
         return "—"
-    value = numerator / denominator
-    text = f"{value:.2f}x" if value < 10 else f"{value:,.0f}x"
+    return times(numerator / denominator, censored)
+
+
+def times(factor: float | None, censored: bool = False) -> str:
+    """A factor as text: two decimals below 10x, where they matter, whole numbers above; `≥` when a side was cut off."""
+    if factor is None:
+        return "—"
+    text = f"{factor:.2f}x" if factor < 10 else f"{factor:,.0f}x"
     return f"≥{text}" if censored else text
+
+
+def bold_ratio(
+    numerator: dict[str, Any] | None, denominator: dict[str, Any] | None, key: str, censored: bool = False
+) -> str:
+    """One cell's `key` over another's, in bold: the figure a comparison table is read for."""
+    return f"**{ratio(value(numerator, key), value(denominator, key), censored)}**"
+
+
+def quotient(numerator: float | None, denominator: float | None) -> float | None:
+    """`numerator / denominator`, or None when either is missing or zero (a mean skips it)."""
+    return numerator / denominator if numerator and denominator else None
+
+
+def find_cell(result: dict[str, Any], qid: str, mode: str, concurrency: int) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = result.get("cells", {}).get(f"{qid}/{mode}/c{concurrency}")
+    return found
 
 
 def value(cell: dict[str, Any] | None, key: str) -> float | None:
@@ -139,15 +161,29 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def render(result: dict[str, Any], json_path: str | None = None) -> str:
+    """The results section for one run; `json_path` is where it says the raw figures are."""
+    concurrencies = result["config"]["concurrency"]
+    sections = [
+        intro(result, json_path),
+        machine_section(result),
+        disk_section(result),
+        *(
+            section
+            for concurrency in concurrencies
+            for section in (service_direct_section(result, concurrency), postgres_section(result, concurrency))
+        ),
+        answers_section(result),
+        ingest_section(result),
+        summary_section(result),
+        failed_checks_section(result),
+    ]
+    return "\n".join(line for section in sections for line in section).rstrip() + "\n"
+
+
+def intro(result: dict[str, Any], json_path: str | None) -> list[str]:
+    """A warning on runs too small to quote, the command that produced the figures, and where they are."""
     cfg = result["config"]
-    cells = result.get("cells", {})
-    queries = result["queries"]
     lines: list[str] = []
-
-    def cell(qid: str, mode: str, c: int) -> dict[str, Any] | None:
-        found: dict[str, Any] | None = cells.get(f"{qid}/{mode}/c{c}")
-        return found
-
     if cfg["quick"] or cfg["docs"] < 1_000_000:
         lines += [
             f"> **{'Quick' if cfg['quick'] else 'Small'} run ({cfg['docs']:,} documents).** These figures check that "
@@ -157,263 +193,302 @@ def render(result: dict[str, Any], json_path: str | None = None) -> str:
     lines += ["Produced by:", "", "```sh", result["command"], "```", ""]
     if json_path:
         lines += [f"Raw figures: [`{json_path}`]({json_path}).", ""]
+    return lines
 
-    lines += ["### Machine and engines", ""]
-    mach, osd, pg = result["machine"], result.get("opensearch", {}), result.get("postgres", {})
+
+def machine_section(result: dict[str, Any]) -> list[str]:
+    cfg, mach = result["config"], result["machine"]
+    osd, pg = result.get("opensearch", {}), result.get("postgres", {})
     pg_settings = ", ".join(f"{k}={v}" for k, v in pg.get("settings", {}).items())
-    lines += table(
-        ["", ""],
+    rows = [
+        ["date", f"{result['date']} (run took {result.get('seconds', 0) / 60:.0f} min)"],
         [
-            ["date", f"{result['date']} (run took {result.get('seconds', 0) / 60:.0f} min)"],
-            [
-                "machine",
-                f"{mach['cores']} cores ({mach.get('cpu')}), {gib(mach.get('memory_bytes'))} RAM, "
-                f"Linux {mach.get('kernel')}, Python {mach.get('python')}",
-            ],
-            [
-                "load average (1/5/15 min)",
-                f"start {mach.get('load_average_start')}, end {mach.get('load_average_end')}",
-            ],
-            [
-                "OpenSearch",
-                f"{osd.get('version')} (Lucene {osd.get('lucene')}), heap {gib(osd.get('heap_bytes'))}, "
-                f"{osd.get('jvm')}, 1 node, 1 shard, {osd.get('segments')} segments",
-            ],
-            ["PostgreSQL", f"{pg.get('version')}; {pg_settings}"],
-            ["documents", f"{cfg['docs']:,} synthetic (seed {cfg['seed']}), tenant `{cfg['tenant']}`"],
-            [
-                "cells",
-                f"{cfg['requests']} timed requests per cell (naive PostgreSQL: {cfg['pg_naive_requests']}), "
-                f"at most {cfg['cell_seconds']:.0f} s per cell, split into {cfg['rounds']} interleaved round(s), "
-                f"PostgreSQL statement_timeout {cfg['statement_timeout']:.0f} s",
-            ],
+            "machine",
+            f"{mach['cores']} cores ({mach.get('cpu')}), {gib(mach.get('memory_bytes'))} RAM, "
+            f"Linux {mach.get('kernel')}, Python {mach.get('python')}",
         ],
-    )
-    client_cpu = [c.get("client_cpu") or 0.0 for c in cells.values()]
+        [
+            "load average (1/5/15 min)",
+            f"start {mach.get('load_average_start')}, end {mach.get('load_average_end')}",
+        ],
+        [
+            "OpenSearch",
+            f"{osd.get('version')} (Lucene {osd.get('lucene')}), heap {gib(osd.get('heap_bytes'))}, "
+            f"{osd.get('jvm')}, 1 node, 1 shard, {osd.get('segments')} segments",
+        ],
+        ["PostgreSQL", f"{pg.get('version')}; {pg_settings}"],
+        ["documents", f"{cfg['docs']:,} synthetic (seed {cfg['seed']}), tenant `{cfg['tenant']}`"],
+        [
+            "cells",
+            f"{cfg['requests']} timed requests per cell (naive PostgreSQL: {cfg['pg_naive_requests']}), "
+            f"at most {cfg['cell_seconds']:.0f} s per cell, split into {cfg['rounds']} interleaved round(s), "
+            f"PostgreSQL statement_timeout {cfg['statement_timeout']:.0f} s",
+        ],
+    ]
+    lines = ["### Machine and engines", "", *table(["", ""], rows)]
+    # A saturated load generator would time itself, not the sides: say how close it came.
+    client_cpu = [c.get("client_cpu") or 0.0 for c in result.get("cells", {}).values()]
     if client_cpu:
         lines += ["", f"The load generator used at most {max(client_cpu):.0%} of one core in any cell."]
-    lines.append("")
+    return [*lines, ""]
 
-    lines += ["### Data on disk", ""]
+
+def disk_section(result: dict[str, Any]) -> list[str]:
+    osd = result.get("opensearch", {})
     ds = result.get("dataset", {})
     pgs = ds.get("postgres", {})
     idx_seconds = ds.get("postgres_tuned_index_seconds", {})
     tuned_only = {k: v for k, v in pgs.get("index_bytes", {}).items() if k in idx_seconds}
-    lines += table(
-        ["store", "size", "note"],
+    rows = [
         [
-            [
-                "OpenSearch index (primaries)",
-                size(osd.get("store_bytes")),
-                f"{count(osd.get('docs'))} documents, best_compression",
-            ],
-            ["PostgreSQL table (heap + TOAST)", size(pgs.get("table_bytes")), f"{count(pgs.get('rows'))} rows"],
-            ["PostgreSQL naive indexes", size(pgs.get("naive_index_bytes")), 'primary key, "userId"'],
-            [
-                "PostgreSQL tuned indexes (all)",
-                size(pgs.get("tuned_index_bytes")),
-                f"built in {sum(idx_seconds.values()):,.0f} s (maintenance_work_mem 1GB)",
-            ],
-        ]
-        + [
-            [f"&nbsp;&nbsp;{name}", size(b), f"built in {idx_seconds.get(name, 0):,.1f} s"]
-            for name, b in tuned_only.items()
+            "OpenSearch index (primaries)",
+            size(osd.get("store_bytes")),
+            f"{count(osd.get('docs'))} documents, best_compression",
         ],
-    )
-    lines.append("")
+        ["PostgreSQL table (heap + TOAST)", size(pgs.get("table_bytes")), f"{count(pgs.get('rows'))} rows"],
+        ["PostgreSQL naive indexes", size(pgs.get("naive_index_bytes")), 'primary key, "userId"'],
+        [
+            "PostgreSQL tuned indexes (all)",
+            size(pgs.get("tuned_index_bytes")),
+            f"built in {sum(idx_seconds.values()):,.0f} s (maintenance_work_mem 1GB)",
+        ],
+    ]
+    rows += [
+        [f"&nbsp;&nbsp;{name}", size(b), f"built in {idx_seconds.get(name, 0):,.1f} s"]
+        for name, b in tuned_only.items()
+    ]
+    return ["### Data on disk", "", *table(["store", "size", "note"], rows), ""]
 
-    summary_rows: list[list[str]] = []
-    for c in cfg["concurrency"]:
-        lines += [f"### The service against OpenSearch direct, concurrency {c}", ""]
-        rows = []
-        for q in queries:
-            s, d = cell(q["id"], "service", c), cell(q["id"], "direct", c)
-            rows.append(
-                [
-                    q["id"],
-                    ms(s, "p50_ms"),
-                    ms(d, "p50_ms"),
-                    f"**{ratio(value(s, 'p50_ms'), value(d, 'p50_ms'))}**",
-                    ms(s, "p99_ms"),
-                    ms(d, "p99_ms"),
-                    f"**{ratio(value(s, 'p99_ms'), value(d, 'p99_ms'))}**",
-                    rps(s),
-                    rps(d),
-                ]
-            )
-        lines += table(
-            [
-                "query",
-                "service p50",
-                "direct p50",
-                "service/direct p50",
-                "service p99",
-                "direct p99",
-                "service/direct p99",
-                "service req/s",
-                "direct req/s",
-            ],
-            rows,
-        )
-        lines.append("")
 
-        lines += [f"### PostgreSQL against the service, concurrency {c}", ""]
-        rows = []
-        for q in queries:
-            s, t, n = cell(q["id"], "service", c), cell(q["id"], "pg_tuned", c), cell(q["id"], "pg_naive", c)
-            naive_note = (
-                f"{n['ok']}/{n['n']}" + (f", {n['timeouts']} timed out" if n and n["timeouts"] else "") if n else "—"
-            )
-            rows.append(
-                [
-                    q["id"],
-                    ms(s, "p50_ms"),
-                    ms(t, "p50_ms"),
-                    f"**{ratio(value(t, 'p50_ms'), value(s, 'p50_ms'), bool(t and t['p50_censored']))}**",
-                    ms(n, "p50_ms"),
-                    f"**{ratio(value(n, 'p50_ms'), value(s, 'p50_ms'), bool(n and n['p50_censored']))}**",
-                    ms(t, "p99_ms"),
-                    ms(n, "p99_ms"),
-                    rps(t),
-                    rps(n),
-                    naive_note,
-                ]
-            )
-        lines += table(
-            [
-                "query",
-                "service p50",
-                "PG tuned p50",
-                "tuned/service",
-                "PG naive p50",
-                "naive/service",
-                "PG tuned p99",
-                "PG naive p99",
-                "tuned req/s",
-                "naive req/s",
-                "naive answered",
-            ],
-            rows,
-        )
-        lines.append("")
-
-        def gm(num: str, den: str, key: str, c: int = c) -> str:
-            pairs = [(value(cell(q["id"], num, c), key), value(cell(q["id"], den, c), key)) for q in queries]
-            g = geomean(a / b if a and b else None for a, b in pairs)
-            return "—" if g is None else f"{g:.2f}x" if g < 10 else f"{g:,.0f}x"
-
-        summary_rows.append(
-            [
-                str(c),
-                gm("service", "direct", "p50_ms"),
-                gm("service", "direct", "p99_ms"),
-                gm("pg_tuned", "service", "p50_ms"),
-                gm("pg_naive", "service", "p50_ms"),
-            ]
-        )
-
-    lines += ["### Answers: totalCount of each side", ""]
+def service_direct_section(result: dict[str, Any], concurrency: int) -> list[str]:
     rows = []
-    first = cfg["concurrency"][0]
-    plans = result.get("plans", {})
-    for q in queries:
-        got = {m: cell(q["id"], m, first) for m in MODES}
-        same_page = (
-            "yes"
-            if got["service"] and got["direct"] and got["service"]["first_ids"] == got["direct"]["first_ids"]
-            else "no"
-        )
-        pg_page = (
-            "yes"
-            if got["pg_tuned"] and got["direct"] and got["pg_tuned"]["first_ids"] == got["direct"]["first_ids"]
-            else "no"
-        )
+    for q in result["queries"]:
+        s, d = (find_cell(result, q["id"], mode, concurrency) for mode in ("service", "direct"))
         rows.append(
             [
                 q["id"],
-                count(got["service"] and got["service"]["total_count"]),
-                count(got["direct"] and got["direct"]["total_count"]),
-                count(got["pg_tuned"] and got["pg_tuned"]["total_count"]),
-                count(got["pg_naive"] and got["pg_naive"]["total_count"]),
-                "same" if q["same_semantics"] else "differ (text search)",
-                f"{same_page} / {pg_page}",
-                plan_summary((plans.get(q["id"], {}).get("tuned", {}) or {}).get("count")),
-                plan_summary((plans.get(q["id"], {}).get("naive", {}) or {}).get("count")),
+                ms(s, "p50_ms"),
+                ms(d, "p50_ms"),
+                bold_ratio(s, d, "p50_ms"),
+                ms(s, "p99_ms"),
+                ms(d, "p99_ms"),
+                bold_ratio(s, d, "p99_ms"),
+                rps(s),
+                rps(d),
             ]
         )
-    lines += table(
-        [
-            "query",
-            "service",
-            "direct",
-            "PG tuned",
-            "PG naive",
-            "semantics",
-            "first 5 ids: service=direct / PG tuned=direct",
-            "PG tuned count plan",
-            "PG naive count plan",
-        ],
-        rows,
-    )
-    lines.append("")
+    header = [
+        "query",
+        "service p50",
+        "direct p50",
+        "service/direct p50",
+        "service p99",
+        "direct p99",
+        "service/direct p99",
+        "service req/s",
+        "direct req/s",
+    ]
+    return [f"### The service against OpenSearch direct, concurrency {concurrency}", "", *table(header, rows), ""]
 
-    ingest = result.get("ingest")
-    loader_raw = "—"
-    if ingest:
-        raw, runs = ingest["raw"], ingest["loader"]
-        lines += ["### Ingest", ""]
-        rows = [
+
+def postgres_section(result: dict[str, Any], concurrency: int) -> list[str]:
+    rows = []
+    for q in result["queries"]:
+        s, t, n = (find_cell(result, q["id"], mode, concurrency) for mode in ("service", "pg_tuned", "pg_naive"))
+        rows.append(
             [
-                f"raw `parallel_bulk` ({raw['threads']} threads x {raw['chunk_size']} docs, pre-built)",
-                count(raw["docs"]),
-                f"{raw['docs_per_s']:,.0f}",
-                f"{raw['mb_per_s']:.2f}",
-                f"{raw['seconds']:,.1f}",
-                "—",
+                q["id"],
+                ms(s, "p50_ms"),
+                ms(t, "p50_ms"),
+                bold_ratio(t, s, "p50_ms", bool(t and t["p50_censored"])),
+                ms(n, "p50_ms"),
+                bold_ratio(n, s, "p50_ms", bool(n and n["p50_censored"])),
+                ms(t, "p99_ms"),
+                ms(n, "p99_ms"),
+                rps(t),
+                rps(n),
+                answered(n),
             ]
+        )
+    header = [
+        "query",
+        "service p50",
+        "PG tuned p50",
+        "tuned/service",
+        "PG naive p50",
+        "naive/service",
+        "PG tuned p99",
+        "PG naive p99",
+        "tuned req/s",
+        "naive req/s",
+        "naive answered",
+    ]
+    return [f"### PostgreSQL against the service, concurrency {concurrency}", "", *table(header, rows), ""]
+
+
+def answered(cell: dict[str, Any] | None) -> str:
+    """How many of a cell's requests were answered, and how many ran into the statement timeout."""
+    if not cell:
+        return "—"
+    timeouts = f", {cell['timeouts']} timed out" if cell["timeouts"] else ""
+    return f"{cell['ok']}/{cell['n']}{timeouts}"
+
+
+def answers_section(result: dict[str, Any]) -> list[str]:
+    # The answers do not depend on the concurrency, so the first one's cells stand for all.
+    first = result["config"]["concurrency"][0]
+    plans = result.get("plans", {})
+    rows = []
+    for q in result["queries"]:
+        got = {mode: find_cell(result, q["id"], mode, first) for mode in MODES}
+        rows.append(
+            [
+                q["id"],
+                *(total_count(got[mode]) for mode in MODES),
+                "same" if q["same_semantics"] else "differ (text search)",
+                f"{same_first_ids(got['service'], got['direct'])} / {same_first_ids(got['pg_tuned'], got['direct'])}",
+                count_plan(plans, q["id"], "tuned"),
+                count_plan(plans, q["id"], "naive"),
+            ]
+        )
+    header = [
+        "query",
+        "service",
+        "direct",
+        "PG tuned",
+        "PG naive",
+        "semantics",
+        "first 5 ids: service=direct / PG tuned=direct",
+        "PG tuned count plan",
+        "PG naive count plan",
+    ]
+    return ["### Answers: totalCount of each side", "", *table(header, rows), ""]
+
+
+def total_count(cell: dict[str, Any] | None) -> str:
+    return count(cell and cell["total_count"])
+
+
+def same_first_ids(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
+    return "yes" if a and b and a["first_ids"] == b["first_ids"] else "no"
+
+
+def count_plan(plans: dict[str, Any], qid: str, variant: str) -> str:
+    return plan_summary((plans.get(qid, {}).get(variant, {}) or {}).get("count"))
+
+
+def ingest_section(result: dict[str, Any]) -> list[str]:
+    ingest = result.get("ingest")
+    if not ingest:
+        return []
+    header = ["", "documents", "docs/s", "MB/s (document JSON)", "seconds", "peak RSS MB"]
+    return ["### Ingest", "", *table(header, ingest_rows(ingest)), *ingest_notes(result), ""]
+
+
+def ingest_rows(ingest: dict[str, Any]) -> list[list[str]]:
+    """The raw baseline's row, then a row for each loader run."""
+    raw = ingest["raw"]
+    rows = [
+        [
+            f"raw `parallel_bulk` ({raw['threads']} threads x {raw['chunk_size']} docs, pre-built)",
+            count(raw["docs"]),
+            f"{raw['docs_per_s']:,.0f}",
+            f"{raw['mb_per_s']:.2f}",
+            f"{raw['seconds']:,.1f}",
+            "—",
         ]
-        for r in runs:
-            rows.append(
-                [
-                    "loader (`llmsearch load --format synthetic`)",
-                    count(r["docs"]),
-                    f"{r['docs_per_s']:,.0f}",
-                    f"{r['mb_per_s']:.2f}",
-                    f"{r['seconds']:,.1f} ({r['wall_seconds']:,.1f} wall)",
-                    f"{r['peak_rss_mb']:,.0f}",
-                ]
-            )
-        lines += table(["", "documents", "docs/s", "MB/s (document JSON)", "seconds", "peak RSS MB"], rows)
-        same_size = next((r for r in runs if r["docs"] == raw["docs"]), None)
-        if same_size:
-            loader_raw = ratio(same_size["docs_per_s"], raw["docs_per_s"])
-            lines += [
-                "",
-                f"Loader/raw at {raw['docs']:,} documents: **{loader_raw}** docs/s, "
-                f"**{ratio(same_size['mb_per_s'], raw['mb_per_s'])}** MB/s.",
-            ]
-        if len(runs) >= 2:
-            lines += [
-                f"Peak RSS at {runs[0]['docs']:,} → {runs[-1]['docs']:,} documents: {runs[0]['peak_rss_mb']:,.0f} → "
-                f"{runs[-1]['peak_rss_mb']:,.0f} MB (**{ratio(runs[-1]['peak_rss_mb'], runs[0]['peak_rss_mb'])}** for "
-                f"{runs[-1]['docs'] / max(1, runs[0]['docs']):.0f}x the input)."
-            ]
-        if raw.get("sweep"):
-            sweep = ", ".join(f"{s['threads']}x{s['chunk_size']}: {s['docs_per_s']:,.0f}" for s in raw["sweep"])
-            lines += ["", f"Raw sweep ({raw['sweep'][0]['docs']:,} documents each, threads x chunk: docs/s): {sweep}."]
-        lines.append("")
+    ]
+    rows += [
+        [
+            "loader (`llmsearch load --format synthetic`)",
+            count(r["docs"]),
+            f"{r['docs_per_s']:,.0f}",
+            f"{r['mb_per_s']:.2f}",
+            f"{r['seconds']:,.1f} ({r['wall_seconds']:,.1f} wall)",
+            f"{r['peak_rss_mb']:,.0f}",
+        ]
+        for r in ingest["loader"]
+    ]
+    return rows
 
-    lines += ["### Summary (geometric mean over the seven queries)", ""]
-    lines += table(
-        ["concurrency", "service/direct p50", "service/direct p99", "PG tuned/service p50", "PG naive/service p50"],
-        summary_rows,
-    )
-    lines += ["", f"Loader/raw bulk throughput: **{loader_raw}**.", ""]
 
+def ingest_notes(result: dict[str, Any]) -> list[str]:
+    """Loader against raw at the common size, peak RSS across the loader's sizes, and the raw sweep."""
+    ingest = result["ingest"]
+    raw, runs = ingest["raw"], ingest["loader"]
+    lines: list[str] = []
+    same_size = loader_at_raw_size(ingest)
+    if same_size:
+        lines += [
+            "",
+            f"Loader/raw at {raw['docs']:,} documents: **{loader_raw_ratio(result)}** docs/s, "
+            f"**{ratio(same_size['mb_per_s'], raw['mb_per_s'])}** MB/s.",
+        ]
+    if len(runs) >= 2:
+        lines += [
+            f"Peak RSS at {runs[0]['docs']:,} → {runs[-1]['docs']:,} documents: {runs[0]['peak_rss_mb']:,.0f} → "
+            f"{runs[-1]['peak_rss_mb']:,.0f} MB (**{ratio(runs[-1]['peak_rss_mb'], runs[0]['peak_rss_mb'])}** for "
+            f"{runs[-1]['docs'] / max(1, runs[0]['docs']):.0f}x the input)."
+        ]
+    if raw.get("sweep"):
+        sweep = ", ".join(f"{s['threads']}x{s['chunk_size']}: {s['docs_per_s']:,.0f}" for s in raw["sweep"])
+        lines += ["", f"Raw sweep ({raw['sweep'][0]['docs']:,} documents each, threads x chunk: docs/s): {sweep}."]
+    return lines
+
+
+def loader_at_raw_size(ingest: dict[str, Any]) -> dict[str, Any] | None:
+    """The loader run of as many documents as the raw baseline sent: the only one the two compare at."""
+    found: dict[str, Any] | None = next((r for r in ingest["loader"] if r["docs"] == ingest["raw"]["docs"]), None)
+    return found
+
+
+def loader_raw_ratio(result: dict[str, Any]) -> str:
+    ingest = result.get("ingest")
+    same_size = loader_at_raw_size(ingest) if ingest else None
+    if not ingest or not same_size:
+        return "—"
+    return ratio(same_size["docs_per_s"], ingest["raw"]["docs_per_s"])
+
+
+def summary_section(result: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            str(c),
+            geomean_ratio(result, "service", "direct", "p50_ms", c),
+            geomean_ratio(result, "service", "direct", "p99_ms", c),
+            geomean_ratio(result, "pg_tuned", "service", "p50_ms", c),
+            geomean_ratio(result, "pg_naive", "service", "p50_ms", c),
+        ]
+        for c in result["config"]["concurrency"]
+    ]
+    header = ["concurrency", "service/direct p50", "service/direct p99", "PG tuned/service p50", "PG naive/service p50"]
+    return [
+        "### Summary (geometric mean over the seven queries)",
+        "",
+        *table(header, rows),
+        "",
+        f"Loader/raw bulk throughput: **{loader_raw_ratio(result)}**.",
+        "",
+    ]
+
+
+def geomean_ratio(result: dict[str, Any], numerator: str, denominator: str, key: str, concurrency: int) -> str:
+    """The geometric mean over the queries of one mode's `key` over another's."""
+    pairs = [
+        (
+            value(find_cell(result, q["id"], numerator, concurrency), key),
+            value(find_cell(result, q["id"], denominator, concurrency), key),
+        )
+        for q in result["queries"]
+    ]
+    return times(geomean(quotient(a, b) for a, b in pairs))
+
+
+def failed_checks_section(result: dict[str, Any]) -> list[str]:
     failed = [c for c in result.get("checks", []) if not c["ok"]]
-    if failed:
-        lines += ["### Failed checks", ""] + [f"- {c['what']}: {c['detail']}" for c in failed] + [""]
-    return "\n".join(lines).rstrip() + "\n"
+    if not failed:
+        return []
+    return ["### Failed checks", "", *(f"- {c['what']}: {c['detail']}" for c in failed), ""]
 
 
 def update_markdown(path: Path, result: dict[str, Any], json_path: Path | None = None) -> None:
@@ -424,13 +499,17 @@ def update_markdown(path: Path, result: dict[str, Any], json_path: Path | None =
             shown = str(json_path.resolve().relative_to(path.resolve().parent))
         except ValueError:
             shown = str(json_path)
-    section = f"{BEGIN}\n{render(result, shown)}{END}"
-    text = path.read_text() if path.exists() else f"# Benchmarks\n\n## Results\n\n{BEGIN}\n{END}\n"
-    if BEGIN not in text or END not in text:
-        text = text.rstrip() + f"\n\n## Results\n\n{BEGIN}\n{END}\n"
-    head, rest = text.split(BEGIN, 1)
-    _old, tail = rest.split(END, 1)
-    path.write_text(head + section + tail)
+    replace_between_markers(path, BEGIN, END, render(result, shown), "## Results")
+
+
+def replace_between_markers(path: Path, begin: str, end: str, body: str, heading: str) -> None:
+    """Put `body` between the markers in `path`; a file without them gets them at its end, under `heading`."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if begin not in text or end not in text:
+        text = text.rstrip() + f"\n\n{heading}\n\n{begin}\n{end}\n"
+    head, rest = text.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    path.write_text(f"{head}{begin}\n{body}{end}{tail}")
 
 
 def main(argv: list[str] | None = None) -> int:

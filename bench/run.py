@@ -291,12 +291,7 @@ def prepare_dataset(os_url: str, cfg: dict[str, Any], fresh: bool, work: Path) -
 def query_phases(
     queries: list[Query], os_url: str, dsn: str, cfg: dict[str, Any], work: Path
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, float]]:
-    plans: dict[str, Any] = {}
-    for query in queries:
-        count_sql, page_sql, params = query.sql("naive")
-        params["tenant"] = cfg["tenant"]
-        plans[query.id] = {"naive": {"count": postgres.explain(dsn, count_sql, params)}}
-        plans[query.id]["naive"]["page"] = postgres.explain(dsn, page_sql, params)
+    plans = {query.id: {"naive": explain_plans(dsn, query, "naive", cfg["tenant"])} for query in queries}
 
     log('phase: naive PostgreSQL (primary key and "userId" index only)')
     naive_targets = targets(queries, None, None, os_url, dsn, cfg)
@@ -310,12 +305,7 @@ def query_phases(
     log("phase: building the tuned PostgreSQL indexes")
     index_seconds = postgres.apply_tuned(dsn, log)
     for query in queries:
-        count_sql, page_sql, params = query.sql("tuned")
-        params["tenant"] = cfg["tenant"]
-        plans[query.id]["tuned"] = {
-            "count": postgres.explain(dsn, count_sql, params),
-            "page": postgres.explain(dsn, page_sql, params),
-        }
+        plans[query.id]["tuned"] = explain_plans(dsn, query, "tuned", cfg["tenant"])
 
     log("phase: service / direct OpenSearch / tuned PostgreSQL, interleaved")
     key = api.create_key(os_url, cfg["prefix"], cfg["tenant"])
@@ -328,6 +318,13 @@ def query_phases(
         }
         main = run_loadgen(main_spec, work, "main")
     return naive["cells"] | main["cells"], plans, index_seconds
+
+
+def explain_plans(dsn: str, query: Query, variant: PgVariant, tenant: str) -> dict[str, Any]:
+    """PostgreSQL's plans for the query's count and page statements, as they run under `variant`'s indexes."""
+    count_sql, page_sql, params = query.sql(variant)
+    params["tenant"] = tenant
+    return {"count": postgres.explain(dsn, count_sql, params), "page": postgres.explain(dsn, page_sql, params)}
 
 
 def ingest_phase(os_url: str, cfg: dict[str, Any], work: Path) -> dict[str, Any]:

@@ -40,7 +40,7 @@ async def current_settings(client: AsyncOpenSearch, indices: list[str]) -> Saved
 
 async def restore(client: AsyncOpenSearch, saved: Saved) -> None:
     for index, settings in saved.items():
-        await client.indices.put_settings(index=index, body={"index": _unprefixed(settings)})
+        await client.indices.put_settings(index=index, body={"index": unprefixed(settings)})
         # Documents loaded with refresh off become visible now rather than at the next interval.
         await client.indices.refresh(index=index)
 
@@ -65,7 +65,7 @@ async def backfill_settings(
         saved.update(await current_settings(client, fresh))
     remember(saved)
     try:
-        await client.indices.put_settings(index=",".join(indices), body={"index": _unprefixed(BACKFILL_SETTINGS)})
+        await client.indices.put_settings(index=",".join(indices), body={"index": unprefixed(BACKFILL_SETTINGS)})
         log(f"backfill: refresh off and replicas 0 on {', '.join(indices)} until the load ends")
         yield saved
     finally:
@@ -80,5 +80,5 @@ async def backfill_settings(
             log("backfill: index settings restored")
 
 
-def _unprefixed(settings: Mapping[str, str | None]) -> dict[str, str | None]:
+def unprefixed(settings: Mapping[str, str | None]) -> dict[str, str | None]:
     return {key.removeprefix("index."): value for key, value in settings.items()}
