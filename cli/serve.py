@@ -16,6 +16,7 @@ from core.engine import make_client
 from core.settings import OpenSearchSettings, ServiceSettings
 from core.templates import IndexNames
 from service.app import create_app
+from service.server import ApiRunner
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,7 +54,7 @@ async def _serve(url: str, settings: ServiceSettings, os_settings: OpenSearchSet
 async def _run_until_stopped(
     client: AsyncOpenSearch, url: str, settings: ServiceSettings, demo_key: str | None
 ) -> None:
-    runner = web.AppRunner(create_app(client, settings), access_log=None)
+    runner = ApiRunner(create_app(client, settings), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.host, settings.port).start()

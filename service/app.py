@@ -18,13 +18,10 @@ from service.engine_errors import api_error_for
 from service.errors import ApiError, json_error
 from service.handlers import health, list_requests, openapi_document
 from service.keys import KeyStore
+from service.server import HTTP_PARSER_LIMITS
 
 log = logging.getLogger(__name__)
 TEMPLATE_RETRY_SECONDS = 2.0
-# aiohttp refuses request lines over 8 KiB with a text/plain 400 before our middleware sees them. A filter may be
-# 32 KiB of text (percent-encoded, up to 12 bytes a character), so lift the limit well past what the parameters
-# allow and let their own validation answer in JSON.
-HTTP_PARSER_LIMITS = {"max_line_size": 1024 * 1024, "max_field_size": 16 * 1024}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

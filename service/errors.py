@@ -25,10 +25,16 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def printable(text: str) -> str:
+    """`text` made encodable: a lone surrogate (which JSON text can carry, as `\\ud800`) becomes `\\ud800`."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    # Messages quote what the client sent; whatever that was, the error itself must still be sent.
     return web.Response(
         status=status,
-        body=ErrorBody(error=message).model_dump_json(),
+        body=ErrorBody(error=printable(message)).model_dump_json(),
         content_type="application/json",
         headers=headers,
     )

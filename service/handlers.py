@@ -13,6 +13,7 @@ from service.filters import FilterError
 from service.openapi import openapi_spec
 from service.params import ParameterError, parse_query
 from service.query import build_search_body
+from service.query_string import QueryStringError, decode_query
 from service.responses import RequestsPage
 
 ALLOWED_METHODS = ("GET", "HEAD")
@@ -25,9 +26,10 @@ async def list_requests(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     tenant = await tenant_of_request(request.headers.get("Authorization"), services.keys)
     try:
-        query = parse_query(request.query, [name for name, _ in request.query.items()])
+        pairs = decode_query(request.rel_url.raw_query_string)
+        query = parse_query(dict(pairs), [name for name, _ in pairs])
         body = build_search_body(query, tenant)
-    except ParameterError as error:
+    except (QueryStringError, ParameterError) as error:
         raise ApiError(400, str(error)) from None
     except FilterError as error:
         raise ApiError(400, f"filter: {error}") from None

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from opensearchpy import AsyncOpenSearch
 
 from core.engine import make_client
@@ -15,6 +15,7 @@ from core.settings import OpenSearchSettings, ServiceSettings
 from core.templates import IndexNames, apply_templates, delete_all
 from service.app import create_app
 from service.keys import KeyStore
+from tests.api_server import ApiTestServer
 from tests.engine import opensearch_for_tests
 
 
@@ -51,5 +52,5 @@ async def api(
 ) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     """The real aiohttp app, over the module's indices, through aiohttp's test client."""
     settings = ServiceSettings(index_prefix=index_names.prefix, key_cache_seconds=0)
-    async with TestClient(TestServer(create_app(client, settings))) as test_client:
+    async with TestClient(ApiTestServer(create_app(client, settings))) as test_client:
         yield test_client

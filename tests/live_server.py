@@ -13,6 +13,7 @@ from aiohttp import web
 from core.engine import make_client
 from core.settings import OpenSearchSettings, ServiceSettings
 from service.app import create_app
+from service.server import ApiRunner
 
 
 def free_port() -> int:
@@ -32,7 +33,7 @@ def live_service(opensearch_url: str, settings: ServiceSettings) -> Iterator[str
 
     async def serve() -> None:
         client = make_client(opensearch_url, OpenSearchSettings(url=opensearch_url))
-        runner = web.AppRunner(create_app(client, settings))
+        runner = ApiRunner(create_app(client, settings))
         try:
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from opensearchpy import AsyncOpenSearch
 
 from core.engine import make_client
@@ -16,6 +16,7 @@ from core.settings import OpenSearchSettings, ServiceSettings
 from core.templates import IndexNames
 from service.app import create_app
 from service.keys import KeyStore
+from tests.api_server import ApiTestServer
 from tests.dataset import TENANT_A, index_documents, tenant_documents
 from tests.tcp_proxy import TcpProxy
 
@@ -45,7 +46,7 @@ async def proxied_api(index_names: IndexNames, proxy: TcpProxy) -> AsyncIterator
     url = f"http://127.0.0.1:{proxy.port}"
     proxied = make_client(url, OpenSearchSettings(url=url, timeout_seconds=TIMEOUT))
     settings = ServiceSettings(index_prefix=index_names.prefix, key_cache_seconds=60)
-    async with TestClient(TestServer(create_app(proxied, settings))) as api:
+    async with TestClient(ApiTestServer(create_app(proxied, settings))) as api:
         yield api
     await proxied.close()
 

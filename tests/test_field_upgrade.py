@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from opensearchpy import AsyncOpenSearch
 
 from core.documents import RequestDocument
@@ -22,6 +22,7 @@ from core.settings import ServiceSettings
 from core.templates import IndexNames, MappingUpdate, apply_templates, delete_all, request_template
 from service.app import create_app
 from service.keys import KeyStore
+from tests.api_server import ApiTestServer
 from tests.dataset import BASE, index_documents, make_raw
 
 TENANT = "upgrade-tenant"
@@ -60,7 +61,7 @@ async def test_apply_adds_the_new_field_once_and_new_documents_carry_it(
 
     settings = ServiceSettings(index_prefix=old_names.prefix, key_cache_seconds=0)
     key, _ = await KeyStore(client, old_names, 0).create(TENANT)
-    async with TestClient(TestServer(create_app(client, settings))) as api:
+    async with TestClient(ApiTestServer(create_app(client, settings))) as api:
 
         async def ids(**params: Any) -> list[str]:
             response = await api.get("/api/v1/requests", params=params, headers={"Authorization": key})

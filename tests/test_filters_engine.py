@@ -291,7 +291,9 @@ CASES: list[tuple[str, str, Any, set[str]]] = [
     ("metadata.env", "between", ["d", "p"], {"r2", "r8"}),
     ("metadata.env", "notBetween", "d,p", but("r2", "r8")),
     ("metadata.Env", "=", "Prod", {"r6"}),
-    ("X-Metadata-Env", "=", "Prod", {"r6"}),
+    # header spelling: the key is case-insensitive (as headers are) and finds the lower-cased stored key
+    ("X-Metadata-Env", "=", "Prod", {"r7"}),
+    ("X-METADATA-ENV", "=", "prod", {"r1", "r3"}),
     ("metadata.beta", "=", True, {"r2"}),
     ("metadata.retries", "=", 3, {"r8"}),
     ("metadata.a-b_c", "notNull", None, {"r8"}),

@@ -367,7 +367,7 @@ RENDERED = [
     # metadata keys, by either name
     ("metadata.env", "=", "prod", {"term": {"metadata.env": "prod"}}),
     ("x-metadata-env", "=", True, {"term": {"metadata.env": "true"}}),
-    ("X-Metadata-Team_1", "in", [1, "b"], {"terms": {"metadata.Team_1": ["1", "b"]}}),
+    ("X-Metadata-Team_1", "in", [1, "b"], {"terms": {"metadata.team_1": ["1", "b"]}}),
     ("metadata.env", "contains", "ro*", {"wildcard": {"metadata.env": {"value": "*ro\\**"}}}),
     ("metadata.env", "beginsWith", "pr", {"prefix": {"metadata.env": {"value": "pr"}}}),
     ("metadata.env", "endsWith", "d", {"wildcard": {"metadata.env": {"value": "*d"}}}),

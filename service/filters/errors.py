@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from service.errors import printable
+
 
 class FilterError(ValueError):
     """A filter the API cannot run. Its text is for the client: it names the rule, field, operator and value.
@@ -14,7 +16,8 @@ class FilterError(ValueError):
 
     def __init__(self, message: str, where: str | None = None) -> None:
         self.message = message
-        self.where = where
+        # `where` can be a key the client wrote (the plain-map form): show it escaped, as values are.
+        self.where = where if where is None else printable(where)
         super().__init__(f"{where}: {message}" if where else message)
 
 
@@ -24,6 +27,5 @@ def shown(value: object, limit: int = 60) -> str:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
         text = repr(value)
-    # Lone surrogates would make the message itself unencodable.
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = printable(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -58,7 +58,8 @@ def resolve(name: str) -> Target:
 def _metadata_key(name: str) -> str | None:
     if name.startswith(METADATA_PREFIX):
         return name[len(METADATA_PREFIX) :]
-    # Header names are case-insensitive, so the alias's prefix is too; the key keeps its case, as collected.
+    # Header names are case-insensitive, and keys collected from `x-metadata-*` headers are stored lower-cased
+    # (core.documents.collect_metadata), so the header spelling finds them in any case. `metadata.<key>` is exact.
     if name[: len(METADATA_HEADER_PREFIX)].lower() == METADATA_HEADER_PREFIX:
-        return name[len(METADATA_HEADER_PREFIX) :]
+        return name[len(METADATA_HEADER_PREFIX) :].lower()
     return None

@@ -1,0 +1,165 @@
+"""Regression tests for what an adversarial probe of `GET /api/v1/requests` found (issue 10): every answer is
+JSON with the status that says what was wrong, whatever bytes arrive, and bad encodings are refused, not guessed.
+
+HTTP-level cases go over a raw socket, since an HTTP client library would refuse to send them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from opensearchpy import AsyncOpenSearch
+
+from core.documents import RawRequest, RequestDocument
+from core.templates import IndexNames
+from service.keys import KeyStore
+from tests.dataset import BASE, index_documents
+
+Api = TestClient[web.Request, web.Application]
+URL = "/api/v1/requests"
+TENANT = "hardening"
+
+
+@pytest.fixture(scope="module")
+async def key(client: AsyncOpenSearch, index_names: IndexNames, keys: KeyStore) -> str:
+    documents = [
+        RequestDocument.from_raw(
+            RawRequest(id="h1", createdAt=BASE, request_headers={"X-Metadata-Region": "eu-west"}), TENANT
+        ),
+        RequestDocument.from_raw(RawRequest(id="h2", createdAt=BASE, metadata={"Region": "us-east"}), TENANT),
+    ]
+    await index_documents(client, index_names, documents)
+    created, _ = await keys.create(TENANT)
+    return created
+
+
+async def raw_exchange(api: Api, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send `request` as is; return the status, headers (lower-case names) and body of the answer (the server
+    closes the connection after a protocol error, so the answer is everything until EOF)."""
+    assert api.server.port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", api.server.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        data = await asyncio.wait_for(reader.read(), timeout=10)
+    finally:
+        writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in header_lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+def assert_json_error(status: int, headers: dict[str, str], body: bytes, expected_status: int) -> str:
+    assert status == expected_status, body
+    assert headers["content-type"].startswith("application/json"), headers
+    message: str = json.loads(body)["error"]
+    assert message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "words"),
+    [
+        (b"FOO " + URL.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n", 405, "Method not allowed"),
+        (b"G@T " + URL.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n", 405, "Method not allowed"),
+        (b"GET " + URL.encode() + b"?filter=" + b"a" * (1100 * 1024) + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "line"),
+        (
+            b"GET " + URL.encode() + b" HTTP/1.1\r\nHost: x\r\nAuthorization: " + b"k" * 17000 + b"\r\n\r\n",
+            431,
+            "header",
+        ),
+        (b"GET " + URL.encode() + b"?search=\xff\x00 HTTP/1.1\r\nHost: x\r\n\r\n", 400, "not valid HTTP"),
+        (b"GET " + URL.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n", 400, "not valid HTTP"),
+    ],
+    ids=["unknown-method", "not-a-method", "request-line-too-long", "header-too-long", "raw-bytes", "bad-framing"],
+)
+async def test_protocol_errors_are_json(api: Api, request_bytes: bytes, status: int, words: str) -> None:
+    message = assert_json_error(*await raw_exchange(api, request_bytes), status)
+    assert words in message
+    assert "aaaa" not in message and "kkkk" not in message  # the request is not echoed back
+
+
+async def test_an_unknown_method_says_which_are_allowed(api: Api) -> None:
+    status, headers, body = await raw_exchange(api, b"FOO " + URL.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert_json_error(status, headers, body, 405)
+    assert headers["allow"] == "GET, HEAD"
+
+
+async def get(api: Api, key: str, query: str) -> tuple[int, dict[str, Any]]:
+    """`query` goes on the URL exactly as written (already percent-encoded)."""
+    response = await api.get(f"{URL}?{query}", headers={"Authorization": key}, allow_redirects=False)
+    assert response.content_type == "application/json"
+    body: dict[str, Any] = await response.json()
+    return response.status, body
+
+
+@pytest.mark.parametrize(
+    "filter_text",
+    [
+        '{"\\ud800":"x"}',
+        '{"metadata.\\ud800":"x"}',
+        '{"x-metadata-\\udfff":"x"}',
+        '{"\\ud800":{"gt":1}}',
+        '{"combinator":"and","rules":[{"field":"\\ud800","operator":"=","value":"x"}]}',
+        '{"combinator":"and","rules":[{"field":"model","operator":"\\udfff","value":"x"}]}',
+    ],
+)
+async def test_a_lone_surrogate_in_a_filter_is_a_400_naming_filter(api: Api, key: str, filter_text: str) -> None:
+    status, body = await get(api, key, "filter=" + _encode(filter_text))
+    assert status == 400, body
+    assert body["error"].startswith("filter:")
+    assert "\\ud" in body["error"].lower()  # shown escaped
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("user_id=%FF", "user_id"),
+        ("search=%ED%A0%80", "search"),  # an encoded surrogate is not UTF-8
+        ("search=%E0%A4%A", "search"),  # truncated escape
+        ("app_id=%C3", "app_id"),
+        ("%FF=1", "parameter name"),
+    ],
+)
+async def test_invalid_encodings_are_a_400_naming_the_parameter(api: Api, key: str, query: str, parameter: str) -> None:
+    status, body = await get(api, key, query)
+    assert status == 400, body
+    assert body["error"].startswith(parameter if parameter != "parameter name" else "a parameter name"), body
+
+
+async def test_a_bare_percent_sign_is_bad_percent_encoding(api: Api, key: str) -> None:
+    # aiohttp's client would re-encode the '%', so this one goes over a raw connection.
+    request = f"GET {URL}?search=100% HTTP/1.1\r\nHost: x\r\nAuthorization: {key}\r\nConnection: close\r\n\r\n"
+    message = assert_json_error(*await raw_exchange(api, request.encode()), 400)
+    assert message.startswith("search:") and "percent-encoding" in message
+
+
+async def test_valid_encodings_still_work(api: Api, key: str) -> None:
+    status, body = await get(api, key, "search=caf%C3%A9+au+lait&user_id=%E6%9D%B1")
+    assert status == 200, body
+
+
+@pytest.mark.parametrize("name", ["X-Metadata-Region", "x-metadata-region", "X-METADATA-REGION"])
+async def test_header_style_metadata_keys_are_case_insensitive(api: Api, key: str, name: str) -> None:
+    status, body = await get(api, key, "filter=" + _encode(json.dumps({name: "eu-west"})))
+    assert status == 200, body
+    assert [r["id"] for r in body["requests"]] == ["h1"]
+
+
+async def test_metadata_dot_key_stays_exact(api: Api, key: str) -> None:
+    for name, expected in (("metadata.Region", ["h2"]), ("metadata.region", ["h1"])):
+        status, body = await get(api, key, "filter=" + _encode(json.dumps({name: ["eu-west", "us-east"]})))
+        assert status == 200, body
+        assert [r["id"] for r in body["requests"]] == expected
+
+
+def _encode(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
