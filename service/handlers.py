@@ -15,6 +15,7 @@ from service.params import ParameterError, parse_query
 from service.query import build_search_body
 from service.query_string import QueryStringError, decode_query
 from service.responses import RequestsPage
+from service.search_text import SearchError
 
 ALLOWED_METHODS = ("GET", "HEAD")
 JSON = "application/json"
@@ -29,7 +30,7 @@ async def list_requests(request: web.Request) -> web.Response:
         pairs = decode_query(request.rel_url.raw_query_string)
         query = parse_query(dict(pairs), [name for name, _ in pairs])
         body = build_search_body(query, tenant)
-    except (QueryStringError, ParameterError) as error:
+    except (QueryStringError, ParameterError, SearchError) as error:
         raise ApiError(400, str(error)) from None
     except FilterError as error:
         raise ApiError(400, f"filter: {error}") from None

@@ -9,6 +9,8 @@ from typing import Any
 
 from core.fields import RELEVANCE
 from service.filters import parse_filter
+from service.filters.limits import MAX_CLAUSES
+from service.filters.render import count_clauses
 from service.params import RequestsQuery
 from service.responses import RESPONSE_SOURCE_FIELDS
 from service.search_text import search_clause
@@ -27,9 +29,11 @@ def build_search_body(query: RequestsQuery, tenant_id: str) -> dict[str, Any]:
         filters.append({"term": {"user_id": query.user_id}})
     if query.app_id is not None:
         filters.append({"term": {"app_id": query.app_id}})
-    filters.extend(parse_filter(query.filter))
+    client_filters = parse_filter(query.filter)
+    filters.extend(client_filters)
     bool_query: dict[str, Any] = {"filter": filters}
-    text = search_clause(query.search or "")
+    search_budget = MAX_CLAUSES - sum(count_clauses(clause) for clause in client_filters)
+    text = search_clause(query.search or "", search_budget)
     if text is not None:
         bool_query["must"] = [text]
     return {

@@ -163,3 +163,83 @@ def _encode(text: str) -> str:
     from urllib.parse import quote
 
     return quote(text, safe="")
+
+
+PREFIX_WORDS = 1_200  # more distinct words sharing a prefix than any expansion limit (match_phrase_prefix: 50)
+
+
+@pytest.fixture(scope="module")
+async def words_key(client: AsyncOpenSearch, index_names: IndexNames, keys: KeyStore) -> str:
+    tenant = "hardening-words"
+    documents = [
+        RequestDocument.from_raw(
+            RawRequest(id=f"w{i:04d}", createdAt=BASE, completion=f"answer charlie zqword{i:04d}x"), tenant
+        )
+        for i in range(PREFIX_WORDS)
+    ]
+    documents.append(
+        RequestDocument.from_raw(RawRequest(id="h006", createdAt=BASE, completion="answer charlie reply6"), tenant)
+    )
+    await index_documents(client, index_names, documents)
+    created, _ = await keys.create(tenant)
+    return created
+
+
+def rule(field: str, operator: str, value: object) -> str:
+    return _encode(json.dumps({"combinator": "and", "rules": [{"field": field, "operator": operator, "value": value}]}))
+
+
+async def test_begins_with_on_text_finds_every_word_at_any_number_of_terms(api: Api, words_key: str) -> None:
+    status, body = await get(api, words_key, "pageSize=1&filter=" + rule("completion", "beginsWith", "zqw"))
+    assert status == 200 and body["totalCount"] == PREFIX_WORDS
+    status, body = await get(api, words_key, "pageSize=1&filter=" + rule("completion", "doesNotBeginWith", "zqw"))
+    assert status == 200 and body["totalCount"] == 1  # only h006
+    status, body = await get(api, words_key, "pageSize=1&filter=" + rule("completion", "beginsWith", "ZQWORD04"))
+    assert status == 200 and body["totalCount"] == 100  # zqword0400x .. zqword0499x, case folded
+
+
+async def test_begins_with_finds_a_word_that_is_not_the_first(api: Api, words_key: str) -> None:
+    both = {
+        "combinator": "and",
+        "rules": [
+            {"field": "id", "operator": "=", "value": "h006"},
+            {"field": "completion", "operator": "beginsWith", "value": "rep"},
+        ],
+    }
+    status, body = await get(api, words_key, "filter=" + _encode(json.dumps(both)))
+    assert status == 200 and [r["id"] for r in body["requests"]] == ["h006"]
+
+
+@pytest.mark.parametrize("operator", ["=", "!=", "contains", "doesNotContain", "beginsWith", "in"])
+@pytest.mark.parametrize("value", ["!!!", "  ", "-- ..", "½"])
+async def test_a_text_value_with_nothing_to_match_is_a_400(api: Api, words_key: str, operator: str, value: str) -> None:
+    given: object = [value, "answer"] if operator == "in" else value  # a list: one bad item spoils it
+    status, body = await get(api, words_key, "filter=" + rule("completion", operator, given))
+    assert status == 400, body
+    assert body["error"].startswith("filter:") and "nothing to match" in body["error"]
+
+
+async def test_begins_with_on_text_takes_one_word(api: Api, words_key: str) -> None:
+    status, body = await get(api, words_key, "filter=" + rule("completion", "beginsWith", "answer cha"))
+    assert status == 400 and "one word" in body["error"] and "contains" in body["error"]
+
+
+@pytest.mark.parametrize(
+    "search",
+    [" ".join(["xx"] * 205), " ".join(["-xx"] * 200), "東" * 206, " ".join(f"w{i}" for i in range(300))],
+    ids=["205-words", "200-exclusions", "206-cjk", "300-words"],
+)
+async def test_a_search_too_large_to_ever_run_is_a_400_not_a_503(api: Api, words_key: str, search: str) -> None:
+    status, body = await get(api, words_key, "search=" + _encode(search))
+    assert status == 400, body
+    assert body["error"].startswith("search:") and "at most" in body["error"]
+
+
+async def test_the_clause_budget_is_shared_with_the_filter(api: Api, words_key: str) -> None:
+    search = " ".join(f"w{i}" for i in range(150))  # 751 clauses: fine alone
+    status, body = await get(api, words_key, "pageSize=1&search=" + _encode(search))
+    assert status == 200, body
+    phrases = [{"field": "completion", "operator": "=", "value": f"v{i}"} for i in range(300)]  # 300 clauses
+    filter_text = _encode(json.dumps({"combinator": "or", "rules": phrases}))
+    status, body = await get(api, words_key, f"pageSize=1&search={_encode(search)}&filter={filter_text}")
+    assert status == 400 and body["error"].startswith("search:"), body

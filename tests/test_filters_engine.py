@@ -194,7 +194,9 @@ CASES: list[tuple[str, str, Any, set[str]]] = [
     ("prompt", "!=", "lighthouse", but("r1", "r6", "r8")),
     ("prompt", "contains", "LIGHTHOUSE", {"r1", "r6", "r8"}),
     ("prompt", "doesNotContain", "northern", but("r3")),
-    ("prompt", "beginsWith", "northern li", {"r3"}),
+    ("prompt", "beginsWith", "li", {"r1", "r3", "r6", "r8"}),  # lighthouse, lights: any word
+    ("prompt", "beginsWith", "NORTH", {"r3"}),  # normalised like the text
+    ("completion", "beginsWith", "dow", {"r4"}),  # "the server is down": not only the first word
     ("prompt", "doesNotBeginWith", "light", but("r1", "r3", "r6", "r8")),
     ("prompt", "in", ["hello", "keeper diary"], {"r2", "r6"}),
     ("prompt", "notIn", "hello, keeper diary", but("r2", "r6")),
@@ -264,6 +266,9 @@ CASES: list[tuple[str, str, Any, set[str]]] = [
     ("ip", "<=", "10.0.1.1", {"r1", "r6", "r7", "r8"}),
     ("ip", ">=", "192.168.1.10", {"r3", "r4"}),
     ("ip", "in", "10.0.0.0/24, ::1", {"r1", "r6", "r7"}),
+    # an IPv4-mapped IPv6 block is the IPv4 block it maps (OpenSearch stores IPv4 as IPv4-mapped IPv6)
+    ("ip", "=", "::ffff:10.0.0.0/120", {"r1", "r6"}),
+    ("ip", "!=", "::ffff:10.0.0.0/120", but("r1", "r6")),
     ("ip", "in", ["10.0.1.1", "192.168.1.10"], {"r3", "r8"}),
     ("ip", "notIn", ["10.0.0.0/8"], but("r1", "r2", "r6", "r8")),
     ("ip", "between", "10.0.0.0,10.0.0.255", {"r1", "r6"}),
@@ -351,8 +356,15 @@ GROUPS: list[tuple[str, Any, set[str]]] = [
         {"r6"},
     ),
     ("empty group in or", group(group(), only("status", "=", 404), combinator="or"), set(ALL)),
-    ("negated empty group", group(negated=True), set()),
-    ("disabled rule", group(only("model", "=", "gpt-4o"), {**only("status", "=", 1), "disabled": True}), {"r1", "r8"}),
+    ("negated empty group", group(negated=True), set(ALL)),
+    ("negated empty group in and", group(group(negated=True), only("status", "=", 404)), {"r3"}),
+    ("disabled rule counts", group(only("model", "=", "gpt-4o"), {**only("status", "=", 1), "disabled": True}), set()),
+    (
+        "muted rule is left out",
+        group(only("model", "=", "gpt-4o"), {**only("status", "=", 1), "muted": True}),
+        {"r1", "r8"},
+    ),
+    ("unfinished rule is left out", group(only("model", "=", "gpt-4o"), only("status", "in", "")), {"r1", "r8"}),
     (
         "plain map",
         {

@@ -1,7 +1,9 @@
 """The two shapes a filter may take, parsed into pydantic models before anything is rendered.
 
 (a) react-querybuilder's RuleGroupType: `{"combinator", "not"?, "rules": [rule | group]}`, rules being
-    `{"field", "operator", "value"}`; react-querybuilder's own `id`, `valueSource` and `disabled` keys are accepted.
+    `{"field", "operator", "value"}`; react-querybuilder's own `id`, `valueSource`, `disabled` and `muted` keys are
+    accepted, with the library's meaning: `disabled` only locks a rule in its UI (the rule still counts), `muted`
+    leaves it out.
 (b) A plain map of field to value: a scalar means equals, an array means in, `{"gte": ...}` objects are ranges and
     null means the field has no value.
 """
@@ -28,8 +30,8 @@ from service.filters.limits import MAX_GROUP_DEPTH, MAX_RULES
 
 COMBINATORS = ("and", "or")
 RANGE_OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
-RULE_KEYS = ("field", "operator", "value", "id", "valueSource", "disabled")
-GROUP_KEYS = ("combinator", "not", "rules", "id", "disabled")
+RULE_KEYS = ("field", "operator", "value", "id", "valueSource", "disabled", "muted")
+GROUP_KEYS = ("combinator", "not", "rules", "id", "disabled", "muted")
 # Keys that only a rule group has: in a plain map they mean a malformed group. (`id` is also a request field.)
 GROUP_ONLY_KEYS = ("combinator", "not", "rules")
 
@@ -42,7 +44,8 @@ class Rule(BaseModel):
     value: Any = None
     id: StrictStr | None = None
     valueSource: StrictStr = "value"
-    disabled: StrictBool = False
+    disabled: StrictBool = False  # read-only in react-querybuilder's UI; the rule still applies
+    muted: StrictBool = False  # left out, as react-querybuilder's formatQuery leaves it out
 
     @property
     def has_value(self) -> bool:
@@ -81,6 +84,7 @@ class RuleGroup(BaseModel):
     rules: list[Node]
     id: StrictStr | None = None
     disabled: StrictBool = False
+    muted: StrictBool = False
 
     @field_validator("combinator")
     @classmethod

@@ -112,11 +112,11 @@ OPERATORS: dict[str, Operator] = {
         ),
         Operator(
             "beginsWith",
-            "begins with the string (case-sensitive; text: a phrase whose last word is a prefix)",
+            "begins with the string (case-sensitive; text: has a word beginning with the one word given)",
             Arity.ONE,
             STRINGS,
             _begins_with,
-            Role.PATTERN,
+            Role.PREFIX,
         ),
         Operator("endsWith", "ends with the string (case-sensitive)", Arity.ONE, SUFFIXABLE, _ends_with, Role.PATTERN),
         Operator(
@@ -124,11 +124,11 @@ OPERATORS: dict[str, Operator] = {
         ),
         Operator(
             "doesNotBeginWith",
-            "does not begin with the string",
+            "does not begin with the string (text: has no word beginning with it)",
             Arity.ONE,
             STRINGS,
             _negated(_begins_with),
-            Role.PATTERN,
+            Role.PREFIX,
         ),
         Operator(
             "doesNotEndWith", "does not end with the string", Arity.ONE, SUFFIXABLE, _negated(_ends_with), Role.PATTERN

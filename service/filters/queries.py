@@ -78,7 +78,10 @@ class TextQueries(Queries):
         return self.equals(value)
 
     def begins_with(self, value: str) -> Clause:
-        return {"match_phrase_prefix": {self.path: value}}
+        # One word (checked with the value): the analyzer normalises it as it did the text, and the final term of
+        # match_bool_prefix is a plain prefix query over every matching term, with no expansion limit (unlike
+        # match_phrase_prefix, which stops at 50 terms and so silently drops matches).
+        return {"match_bool_prefix": {self.path: {"query": value}}}
 
 
 class DateQueries(Queries):

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from core.fields import Kind
 from service.filters.errors import FilterError, shown
 from service.filters.grammar import Rule, RuleGroup
 from service.filters.limits import MAX_CLAUSES, MAX_LIST_VALUES
@@ -14,25 +15,34 @@ from service.filters.queries import MATCH_ALL, Clause, all_of, any_of, negate, q
 from service.filters.targets import Target, UnknownField, resolve
 from service.filters.values import BadValue, Value, check, in_order
 
+# react-querybuilder's placeholder for "no field / operator chosen yet".
+PLACEHOLDER = "~"
+NUMERIC_KINDS = frozenset({Kind.INTEGER, Kind.NUMBER})
 # react-querybuilder joins list values with commas and escapes commas inside a value as `\,`.
 _UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 
 
 def render_group(root: RuleGroup) -> list[Clause]:
     """The top-level group's clauses. An AND group's rules go straight into `bool.filter` (which ANDs them)."""
-    if root.disabled:
+    if root.muted:
         return []
     clauses = _children(root, "")
-    if root.combinator == "and" and not root.negated:
+    if not clauses or (root.combinator == "and" and not root.negated):
         return clauses
     return [_combine(root, clauses)]
 
 
 def render_map(conditions: Sequence[tuple[str, Rule]]) -> list[Clause]:
-    return [render_rule(rule, where) for where, rule in conditions]
+    clauses = [render_rule(rule, where, strict=True) for where, rule in conditions]
+    return [clause for clause in clauses if clause is not None]
 
 
-def render_rule(rule: Rule, where: str) -> Clause:
+def render_rule(rule: Rule, where: str, strict: bool = False) -> Clause | None:
+    """The rule's clause, or None for a rule left unfinished in react-querybuilder's UI (placeholder field or
+    operator, too few values), which its formatQuery leaves out. `strict` (the plain-map form, which no UI
+    builds) reports those instead."""
+    if not strict and PLACEHOLDER in (rule.field, rule.operator):
+        return None
     try:
         target = resolve(rule.field)
     except UnknownField as error:
@@ -46,6 +56,8 @@ def render_rule(rule: Rule, where: str) -> Clause:
         )
     if not operator.accepts(target):
         raise FilterError(_not_allowed(operator, target), where)
+    if not strict and _too_few_values(operator, rule):
+        return None
     try:
         values = _values(operator, target, rule)
     except BadValue as error:
@@ -74,21 +86,37 @@ def check_clause_count(clauses: Sequence[Clause]) -> None:
 
 def _children(group: RuleGroup, where: str) -> list[Clause]:
     prefix = f"{where}." if where else ""
-    return [
-        _render_node(child, f"{prefix}rules[{index}]") for index, child in enumerate(group.rules) if not child.disabled
-    ]
+    rendered = (
+        _render_node(child, f"{prefix}rules[{index}]") for index, child in enumerate(group.rules) if not child.muted
+    )
+    return [clause for clause in rendered if clause is not None]
 
 
-def _render_node(node: RuleGroup | Rule, where: str) -> Clause:
+def _too_few_values(operator: Operator, rule: Rule) -> bool:
+    """`in`/`notIn` with no values or `between`/`notBetween` with fewer than two: react-querybuilder's UI makes
+    these mid-edit, and its formatQuery leaves them out."""
+    if not rule.has_value or rule.value is None:
+        return False
+    if operator.arity is Arity.LIST:
+        return not _as_list(rule.value)
+    if operator.arity is Arity.TWO:
+        return len(_as_list(rule.value)) < 2
+    return False
+
+
+def _render_node(node: RuleGroup | Rule, where: str) -> Clause | None:
     if isinstance(node, RuleGroup):
         return _combine(node, _children(node, where))
     return render_rule(node, where)
 
 
 def _combine(group: RuleGroup, clauses: list[Clause]) -> Clause:
+    if not clauses:
+        # No rules (or only left-out ones): the group imposes nothing, negated or not, as react-querybuilder's SQL
+        # (`1 = 1`) and Elasticsearch (`{}`) outputs have it.
+        return MATCH_ALL
     joined = any_of(clauses) if group.combinator == "or" else all_of(clauses)
-    inner = joined if clauses else MATCH_ALL  # no rules: the group holds for every document
-    return negate(inner) if group.negated else inner
+    return negate(joined) if group.negated else joined
 
 
 def _not_allowed(operator: Operator, target: Target) -> str:
@@ -116,8 +144,10 @@ def _values(operator: Operator, target: Target, rule: Rule) -> list[Value]:
     items = _as_list(rule.value)
     if len(items) > MAX_LIST_VALUES:
         raise BadValue(f"{len(items)} values given; the limit is {MAX_LIST_VALUES}")
-    if operator.arity is Arity.TWO and len(items) != 2:
-        raise BadValue(f"expected exactly two values (low, high), got {len(items)}: {shown(rule.value)}")
+    if operator.arity is Arity.TWO:
+        if len(items) < 2:
+            raise BadValue(f"expected two values (low, high), got {len(items)}: {shown(rule.value)}")
+        items = items[:2]  # as formatQuery: further values are ignored
     if not items:
         raise BadValue(f"expected at least one value, got {shown(rule.value)}")
     values: list[Value] = []
@@ -127,6 +157,8 @@ def _values(operator: Operator, target: Target, rule: Rule) -> list[Value]:
         except BadValue as error:
             raise BadValue(f"value #{index + 1}: {error}") from None
     if operator.arity is Arity.TWO and not in_order(target.kind, values[0], values[1]):
+        if target.kind in NUMERIC_KINDS:
+            return [values[1], values[0]]  # formatQuery puts numeric bounds in order
         raise BadValue(f"the low value {shown(items[0])} is above the high value {shown(items[1])}")
     return values
 

@@ -10,11 +10,12 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from enum import Enum
-from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from core.fields import Kind
 from service.filters.errors import shown
 from service.filters.limits import MAX_PATTERN_LENGTH
+from service.search_text import has_terms
 
 Scalar = str | int | float | bool
 """A JSON value that is neither null, an array nor an object."""
@@ -24,6 +25,7 @@ Value = str | int | float | bool | date | datetime
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # the mapping's `integer` type
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+_ONE_WORD = re.compile(r"\w+")
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
@@ -32,7 +34,8 @@ class Role(Enum):
 
     MATCH = "match"  # compared for equality: an IP may be a CIDR block
     BOUND = "bound"  # an end of a range: an IP must be one address
-    PATTERN = "pattern"  # part of a string (contains, beginsWith, endsWith): length-capped
+    PATTERN = "pattern"  # part of a string (contains, endsWith): length-capped
+    PREFIX = "prefix"  # the start of a string (beginsWith): length-capped; on text, one word
 
 
 class BadValue(ValueError):
@@ -73,16 +76,24 @@ def _string(raw: Scalar, role: Role) -> str:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise BadValue(f"{shown(raw)} is not valid Unicode text") from None
-    if role is Role.PATTERN and len(text) > MAX_PATTERN_LENGTH:
+    if role in (Role.PATTERN, Role.PREFIX) and len(text) > MAX_PATTERN_LENGTH:
         raise BadValue(f"value is {len(text)} characters long; the limit for this operator is {MAX_PATTERN_LENGTH}")
     return text
 
 
 def _text(raw: Scalar, role: Role) -> str:
     text = _string(raw, role)
-    if not text.strip():
-        # A phrase query with no words matches nothing, which would look like a real (empty) result.
-        raise BadValue(f"expected some words to search for, got {shown(raw)}")
+    if not has_terms(text):
+        # Text fields match words; a value without any matches no document, which would look like a real (empty)
+        # result, and its negation would look like "everything".
+        raise BadValue(
+            f"{shown(raw)} has nothing to match: text fields match words (letters, digits or emoji), and it has none"
+        )
+    if role is Role.PREFIX and not _ONE_WORD.fullmatch(text.strip()):
+        raise BadValue(
+            f"on a text field beginsWith takes one word (the start of a word), got {shown(raw)}; "
+            "for a phrase, use contains"
+        )
     return text
 
 
@@ -162,9 +173,19 @@ def _ip(raw: Scalar, role: Role) -> str:
     if "/" in text and role is not Role.MATCH:
         raise BadValue(f"a CIDR block ({shown(raw)}) only works with =, !=, in and notIn")
     try:
-        return str(ip_network(text, strict=False)) if "/" in text else str(ip_address(text))
+        return _cidr(text) if "/" in text else str(ip_address(text))
     except ValueError:
         raise BadValue(f"expected {expected(Kind.IP, role)}, got {shown(raw)}") from None
+
+
+def _cidr(text: str) -> str:
+    network = ip_network(text, strict=False)
+    mapped = network.network_address.ipv4_mapped if isinstance(network, IPv6Network) else None
+    if mapped is None:
+        return str(network)
+    # OpenSearch reads an IPv4-mapped base address as IPv4 (and then refuses a prefix over 32), so the block is
+    # written as the IPv4 one it is. A prefix under 96 cannot keep a mapped base address: it is plain IPv6.
+    return str(IPv4Network((mapped, network.prefixlen - 96)))
 
 
 def _ip_rank(address: IPv4Address | IPv6Address) -> int:
