@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,10 @@ from loaders.synthetic import (
     WINDOW_DAYS,
     generate,
 )
+from loaders.synthetic.banks import load_banks
+from loaders.synthetic.datafiles import Table
+from loaders.synthetic.slots import check_slots
+from loaders.synthetic.templates import Template
 
 SAMPLE = 20_000
 TEXT_FIELDS = ("request_body", "completion", "response_body", "streamed_response_body")
@@ -245,3 +250,32 @@ def test_benchmark_terms_occur_at_their_documented_rates(texts: list[str]) -> No
 def _has_word(text: str, word: str) -> bool:
     # The substring test first: a regex scan of every text would dominate the test's time.
     return word in text and re.search(rf"\b{word}\b", text) is not None
+
+
+# -- the banks as data -----------------------------------------------------------------------------------------
+
+
+def test_templates_fill_slots_in_order_of_occurrence() -> None:
+    template = Template.compile('{{"order": "{order}"}} for {name}, again {order}')
+    assert template.slots == ("order", "name", "order")
+    assert template.text.format("A-1", "Ana", "A-1") == '{"order": "A-1"} for Ana, again A-1'
+    for typo in ("{0}", "{}", "{name.upper}", "{name:>9}", "{name!r}"):
+        with pytest.raises(ValueError, match="not a plain slot name"):
+            Template.compile(typo)
+
+
+def test_a_template_slot_without_a_value_fails_at_load() -> None:
+    """Caught before the first record: a rare template might otherwise first be filled millions of records in."""
+    banks = load_banks()
+    check_slots(banks)
+    broken = replace(banks, slots=replace(banks.slots, questions=(Template.compile("Is {velvet} up?"),)))
+    with pytest.raises(ValueError, match="velvet"):
+        check_slots(broken)
+
+
+def test_data_file_errors_name_the_file_and_key() -> None:
+    table = Table({"apps": [{"name": "x", "weight": "heavy"}]}, "traffic.toml")
+    with pytest.raises(ValueError, match=re.escape("traffic.toml apps[0]: weight must be a number")):
+        table.tables("apps")[0].number("weight")
+    with pytest.raises(ValueError, match=re.escape("traffic.toml: models is missing")):
+        table.table("models")
