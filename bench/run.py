@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 from bench import api, ingest, machine, node, pgschema, postgres, report
 from bench.workload import PgVariant, Query, query_mix
 from core.templates import IndexNames
+from service.page import PAGE_FILTER_PATH
 from service.params import parse_query
 from service.query import build_search_body
 
@@ -144,7 +145,7 @@ def targets(
         out[f"{query.id}/direct"] = {
             "kind": "http",
             "method": "POST",
-            "url": f"{os_url}/{read_alias}/_search",
+            "url": f"{os_url}/{read_alias}/_search?filter_path={PAGE_FILTER_PATH}",
             "headers": {"Content-Type": "application/json"},
             "body": json.dumps(body),
             "answer": "opensearch",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from service.auth import tenant_of_request
@@ -11,10 +9,10 @@ from service.context import SERVICES
 from service.errors import METHOD_NOT_ALLOWED, ApiError
 from service.filters import FilterError
 from service.openapi import openapi_spec
+from service.page import PAGE_FILTER_PATH, render_page
 from service.params import ParameterError, parse_query
 from service.query import build_search_body
 from service.query_string import QueryStringError, decode_query
-from service.responses import RequestsPage
 from service.search_text import SearchError
 
 ALLOWED_METHODS = ("GET", "HEAD")
@@ -34,17 +32,10 @@ async def list_requests(request: web.Request) -> web.Response:
         raise ApiError(400, str(error)) from None
     except FilterError as error:
         raise ApiError(400, f"filter: {error}") from None
-    result = await services.client.search(index=services.names.read_alias, body=body)
-    return web.Response(body=render_page(result), content_type=JSON)
-
-
-def render_page(result: dict[str, Any]) -> bytes:
-    """The response body from an OpenSearch search result."""
-    hits = result["hits"]["hits"]
-    page = RequestsPage.model_validate(
-        {"requests": [hit["_source"] for hit in hits], "totalCount": result["hits"]["total"]["value"]}
+    result = await services.client.search(
+        index=services.names.read_alias, body=body, filter_path=PAGE_FILTER_PATH
     )
-    return page.model_dump_json().encode()
+    return web.Response(body=render_page(result, body["_source"]), content_type=JSON)
 
 
 async def openapi_document(request: web.Request) -> web.Response:

@@ -10,8 +10,10 @@ from aiohttp.test_utils import TestClient
 from opensearchpy import AsyncOpenSearch
 
 from core.documents import RawRequest, RequestDocument
+from core.fields import RETURNED
 from core.templates import IndexNames
 from service.keys import KeyStore
+from service.responses import RequestsPage
 from tests.dataset import BASE, TENANT_A, TENANT_B, index_documents, tenant_documents
 
 Api = TestClient[web.Request, web.Application]
@@ -155,6 +157,16 @@ async def test_response_has_every_spec_field_with_the_spec_types(api: Api, key_a
     assert request["app_id"] == "batch"
     assert request["metadata"] == {"env": "prod", "team": "t1"}
     assert "tenant_id" not in request and "prompt" not in request
+
+
+async def test_pages_are_exactly_what_the_response_model_renders(api: Api, key_a: str) -> None:
+    """The page is rendered from the engine's documents without the pydantic model (service/page.py); the model
+    (what the OpenAPI document publishes) must read it back unchanged: same keys, same values, same types."""
+    status, body = await get(api, key_a, pageSize=50)
+    assert status == 200 and len(body["requests"]) > 10
+    assert RequestsPage.model_validate(body).model_dump(mode="json") == body
+    for request in body["requests"]:
+        assert list(request) == list(RETURNED)
 
 
 async def test_missing_optional_fields_render_null(api: Api, key_a: str) -> None:
