@@ -9,13 +9,24 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator
 
-from core.fields import METADATA_HEADER_PREFIX, TABLE, TENANT_FIELD, Kind, Origin, RequestField
+from core.fields import (
+    MAX_KEYWORD_CHARS,
+    MAX_METADATA_VALUE_CHARS,
+    METADATA_HEADER_PREFIX,
+    TABLE,
+    TENANT_FIELD,
+    Kind,
+    Origin,
+    RequestField,
+)
 
 JsonValue = dict[str, Any] | list[Any] | str | int | float | bool | None
+# A value indexed whole (a keyword): longer ones are refused here rather than left unfilterable in the index.
+Keyword = Annotated[str, Field(max_length=MAX_KEYWORD_CHARS)]
 MAX_ID_LENGTH = 512
 # No ':' so that `<tenant>:<id>` (the document _id) splits one way only.
 TENANT_PATTERN = r"^[^:\s]{1,256}$"
@@ -35,17 +46,17 @@ class RawRequest(BaseModel):
     createdAt: datetime
     updatedAt: datetime | None = None
     ip: str | None = None
-    url: str | None = None
-    method: str | None = None
+    url: Keyword | None = None
+    method: Keyword | None = None
     status: int | None = Field(default=None, ge=0, le=999)
     cached: bool = False
     streamed: bool = False
-    user_id: str | None = None
-    app_id: str | None = None
+    user_id: Keyword | None = None
+    app_id: Keyword | None = None
     userId: str | None = None  # the original system's account id: the tenant, where none is given
     completion: str | None = None
-    model: str | None = None
-    openai_id: str | None = None
+    model: Keyword | None = None
+    openai_id: Keyword | None = None
     prompt_tokens: int | None = Field(default=None, ge=0)
     completion_tokens: int | None = Field(default=None, ge=0)
     request_headers: dict[str, Any] | None = None
@@ -78,6 +89,18 @@ class RawRequest(BaseModel):
     @classmethod
     def _headers_from_text(cls, value: Any) -> Any:
         return _json_or_value(value) if isinstance(value, str) else value
+
+    @field_validator("request_headers", "metadata")
+    @classmethod
+    def _metadata_values_fit(cls, value: dict[str, Any] | None, info: ValidationInfo) -> dict[str, Any] | None:
+        for key, item in (value or {}).items():
+            is_metadata = info.field_name == "metadata" or key.lower().startswith(METADATA_HEADER_PREFIX)
+            size = len(item if isinstance(item, str) else json.dumps(item))
+            if is_metadata and size > MAX_METADATA_VALUE_CHARS:
+                raise ValueError(
+                    f"{key}: a metadata value of {size} characters; the limit is {MAX_METADATA_VALUE_CHARS}"
+                )
+        return value
 
 
 # RawRequest fields that are not in the field table: they feed the tenant and metadata, or are kept only in the

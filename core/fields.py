@@ -40,7 +40,9 @@ class Origin(StrEnum):
 # How each kind is mapped unless a row says otherwise.
 DEFAULT_MAPPINGS: Mapping[Kind, Mapping[str, Any]] = {
     Kind.KEYWORD: {"type": "keyword"},
-    Kind.TEXT: {"type": "text", "analyzer": "multilingual"},
+    # CJK text is indexed as bigrams and single characters, and searched as bigrams (a lone character stays a
+    # unigram): a two-character word matches its bigram, one character its unigram.
+    Kind.TEXT: {"type": "text", "analyzer": "multilingual_index", "search_analyzer": "multilingual"},
     Kind.INTEGER: {"type": "integer"},
     Kind.NUMBER: {"type": "double"},
     Kind.DATE: {"type": "date"},
@@ -90,13 +92,7 @@ TABLE: tuple[RequestField, ...] = (
     _row("createdAt", Kind.DATE, "When the request was created (ISO 8601).", sortable=True),
     _row("updatedAt", Kind.DATE, "When the request was last updated (ISO 8601).", sortable=True),
     _row("ip", Kind.IP, "The IP address of the request.", sortable=True),
-    _row(
-        "url",
-        Kind.KEYWORD,
-        "The URL of the request.",
-        sortable=True,
-        mapping_override={"type": "keyword", "ignore_above": 4096},
-    ),
+    _row("url", Kind.KEYWORD, "The URL of the request.", sortable=True),
     _row("method", Kind.KEYWORD, "The HTTP method used in the request (upper case).", sortable=True),
     _row("status", Kind.INTEGER, "The HTTP status code of the request.", sortable=True),
     _row("cached", Kind.BOOLEAN, "Whether the request was cached.", sortable=True),
@@ -138,6 +134,11 @@ TABLE: tuple[RequestField, ...] = (
 
 FIELDS: dict[str, RequestField] = {f.name: f for f in TABLE}
 assert len(FIELDS) == len(TABLE), "a field name appears twice in TABLE"
+
+# Keyword values are indexed whole, and Lucene refuses a term over 32,766 bytes (4 per character at most).
+# Longer values are refused when a record is read (core.documents), never indexed unsearchable by `ignore_above`.
+MAX_KEYWORD_CHARS = 8191
+MAX_METADATA_VALUE_CHARS = 8000  # flat_object also indexes `<key>=<value>`, so the key needs room beside it
 
 # Every document carries its tenant; it is not in the table because no client may name it (see service.query).
 TENANT_FIELD = "tenant_id"

@@ -243,3 +243,56 @@ async def test_the_clause_budget_is_shared_with_the_filter(api: Api, words_key: 
     filter_text = _encode(json.dumps({"combinator": "or", "rules": phrases}))
     status, body = await get(api, words_key, f"pageSize=1&search={_encode(search)}&filter={filter_text}")
     assert status == 400 and body["error"].startswith("search:"), body
+
+
+LONG_URL = "https://example.com/" + "p" * 5_000  # 5,020 characters: past the old `ignore_above: 4096`
+
+
+@pytest.fixture(scope="module")
+async def long_key(client: AsyncOpenSearch, index_names: IndexNames, keys: KeyStore) -> str:
+    tenant = "hardening-long"
+    documents = [
+        RequestDocument.from_raw(RawRequest(id="long", createdAt=BASE, url=LONG_URL), tenant),
+        RequestDocument.from_raw(RawRequest(id="short", createdAt=BASE, url="https://example.com/a"), tenant),
+        RequestDocument.from_raw(RawRequest(id="none", createdAt=BASE), tenant),
+        RequestDocument.from_raw(RawRequest(id="cjk", createdAt=BASE, completion="東京の天気は晴れ"), tenant),
+    ]
+    await index_documents(client, index_names, documents)
+    created, _ = await keys.create(tenant)
+    return created
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "expected"),
+    [
+        ("null", None, {"none", "cjk"}),
+        ("notNull", None, {"long", "short"}),
+        ("beginsWith", "https://example.com/", {"long", "short"}),
+        (">", "https://example.com/b", {"long"}),
+        ("=", LONG_URL, {"long"}),
+    ],
+)
+async def test_a_long_url_is_visible_to_filters(
+    api: Api, long_key: str, operator: str, value: object, expected: set[str]
+) -> None:
+    status, body = await get(api, long_key, "filter=" + rule("url", operator, value))
+    assert status == 200, body
+    assert {r["id"] for r in body["requests"]} == expected
+
+
+async def test_a_long_url_sorts_by_its_value(api: Api, long_key: str) -> None:
+    status, body = await get(api, long_key, "sortBy=url&sortOrder=asc")
+    assert status == 200
+    assert [r["id"] for r in body["requests"]] == ["short", "long", "cjk", "none"]  # missing last, ties by id
+
+
+@pytest.mark.parametrize(("search", "expected"), [("京", ["cjk"]), ("東京", ["cjk"]), ("天", ["cjk"]), ("晴", ["cjk"])])
+async def test_one_cjk_character_is_found(api: Api, long_key: str, search: str, expected: list[str]) -> None:
+    status, body = await get(api, long_key, "search=" + _encode(search))
+    assert status == 200 and [r["id"] for r in body["requests"]] == expected
+
+
+async def test_cjk_phrases_still_need_adjacent_characters(api: Api, long_key: str) -> None:
+    for phrase, expected in (('"東京の天気"', ["cjk"]), ('"東京天気"', [])):
+        status, body = await get(api, long_key, "search=" + _encode(phrase))
+        assert status == 200 and [r["id"] for r in body["requests"]] == expected, phrase

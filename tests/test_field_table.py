@@ -11,16 +11,20 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from bench import pgschema
 from core.documents import INPUT_ONLY_FIELDS, RawRequest, RequestDocument
 from core.fields import (
+    MAX_KEYWORD_CHARS,
+    MAX_METADATA_VALUE_CHARS,
     FIELDS,
     RETURNED,
     SEARCHED_TEXT_FIELDS,
     SORTABLE,
     TABLE,
     TENANT_FIELD,
+    Kind,
     Origin,
     template_properties,
 )
@@ -57,6 +61,35 @@ def test_the_input_model_takes_every_field_that_is_not_derived() -> None:
     assert not unexplained, f"core/documents.py RawRequest has {sorted(unexplained)}: add rows or INPUT_ONLY_FIELDS"
     derived = {row.name for row in TABLE if row.origin is Origin.DERIVED}
     assert not derived & fields, f"RawRequest accepts derived fields {sorted(derived & fields)}"
+
+
+def test_every_keyword_the_input_takes_is_length_capped_below_lucenes_term_limit() -> None:
+    """Keyword values are indexed whole; without `ignore_above` a value over Lucene's 32,766-byte term would be
+    refused by the engine, and with it the value would vanish from filters. So input refuses it first."""
+    assert MAX_KEYWORD_CHARS * 4 <= 32_766  # four UTF-8 bytes a character at most
+    for row in TABLE:
+        if row.kind is not Kind.KEYWORD or row.origin is Origin.DERIVED:
+            continue
+        assert "ignore_above" not in row.mapping, f"{row.name}: ignore_above hides long values from filters"
+        longest = "\U0001f600" * MAX_KEYWORD_CHARS  # the most bytes a value may have
+        if row.name != "id":
+            RawRequest.model_validate({"id": "k", "createdAt": CREATED, row.name: longest})
+        with pytest.raises(ValidationError, match=row.name):
+            RawRequest.model_validate({"id": "k", "createdAt": CREATED, row.name: longest + "x"})
+
+
+def test_metadata_values_are_length_capped_whether_explicit_or_from_headers() -> None:
+    ok = "v" * MAX_METADATA_VALUE_CHARS
+    RawRequest.model_validate({"id": "k", "createdAt": CREATED, "metadata": {"a": ok}})
+    for record in (
+        {"metadata": {"a": ok + "v"}},
+        {"request_headers": {"X-Metadata-A": ok + "v"}},
+        {"request_headers": '{"x-metadata-a": "' + ok + 'v"}'},
+    ):
+        with pytest.raises(ValidationError, match="metadata value"):
+            RawRequest.model_validate({"id": "k", "createdAt": CREATED, **record})
+    # Other headers are not metadata, so not capped.
+    RawRequest.model_validate({"id": "k", "createdAt": CREATED, "request_headers": {"cookie": ok + "v"}})
 
 
 def test_the_response_returns_exactly_the_returned_fields() -> None:
