@@ -12,18 +12,19 @@ import contextlib
 import signal
 import sys
 from pathlib import Path
-from typing import Any
 
 from opensearchpy.exceptions import OpenSearchException
 from pydantic import ValidationError
 
 from cli.arguments import tenant_id
 from cli.engine_url import resolve_url
+from cli.model_flags import FlagError, add_model_flags, model_from_flags
 from core.engine import make_client
 from core.settings import ServiceSettings, opensearch_settings
 from core.templates import IndexNames
+from core.validation import describe_validation
 from loaders.checkpoint import CheckpointError
-from loaders.options import LoadOptions, parse_size
+from loaders.options import LoadOptions
 from loaders.run import LoadResult, load
 from loaders.sources.base import Source, SourceError
 from loaders.sources.csv_source import CsvSource
@@ -40,6 +41,12 @@ EXIT_INTERRUPTED = 130
 FORMATS = ("ndjson", "csv", "postgres", "synthetic")
 _NDJSON_SUFFIXES = (".ndjson", ".jsonl", ".json", ".ndjson.gz", ".jsonl.gz", ".json.gz")
 _CSV_SUFFIXES = (".csv", ".csv.gz")
+# Spellings the command had before its flags were made from LoadOptions' field names; scripts still use them.
+FLAG_ALIASES = {
+    "max_chunk_bytes": ("--chunk-bytes",),
+    "checkpoint_path": ("--checkpoint",),
+    "dead_letter_path": ("--dead-letter",),
+}
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,29 +77,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     postgres.add_argument("--table", default=DEFAULT_TABLE, help=f'default "{DEFAULT_TABLE}"')
     postgres.add_argument("--schema", default="public")
 
-    run = parser.add_argument_group("resume and accounting")
-    run.add_argument("--resume", action="store_true", help="continue after the last checkpoint of this load")
-    run.add_argument("--checkpoint", type=Path, help="checkpoint file (default: under the cache directory)")
-    run.add_argument("--dead-letter", type=Path, help="rejected records, NDJSON (default: beside the checkpoint)")
-    run.add_argument("--state-dir", type=Path, help="where default checkpoints and dead letters go")
-    run.add_argument("--checkpoint-interval", type=float, help="seconds between checkpoint writes (default 1)")
-
-    bulk = parser.add_argument_group("bulk indexing")
-    bulk.add_argument("--concurrency", type=int, help="bulk requests in flight (default 2)")
-    bulk.add_argument("--chunk-size", type=int, help="documents per bulk request (default 1000)")
-    bulk.add_argument("--chunk-bytes", type=parse_size, help="bytes per bulk request (default 10mb)")
-    bulk.add_argument("--max-document-bytes", type=parse_size, help="larger records are rejected (default 32mb)")
-    bulk.add_argument("--max-retries", type=int, help="retries on 429/5xx/connection errors (default 6)")
-    bulk.add_argument(
-        "--backfill",
-        choices=["auto", "on", "off"],
-        help="refresh off and replicas 0 during the load (default auto: for large sources)",
-    )
-
-    output = parser.add_argument_group("output")
-    output.add_argument("--progress", choices=["auto", "bar", "lines", "none"], help="default: bar on a terminal")
-    output.add_argument("--progress-interval", type=float, help="seconds between progress updates")
-    output.add_argument("--json", action="store_true", help="print the result as JSON instead of a summary")
+    groups = add_model_flags(parser, LoadOptions, aliases=FLAG_ALIASES)
+    groups["output"].add_argument("--json", action="store_true", help="print the result as JSON instead of a summary")
     parser.set_defaults(handler=run_command)
 
 
@@ -103,11 +89,13 @@ def run_command(args: argparse.Namespace) -> int:
     if args.tenant is None and fmt != "postgres":
         return usage(f"--tenant is required for {fmt} sources")
     try:
-        options = LoadOptions(**option_values(args))
+        options = model_from_flags(LoadOptions, args)
         names = IndexNames(prefix=args.index_prefix or ServiceSettings().index_prefix)
-        source = open_source(fmt, args)
-    except ValidationError as error:
+        source = open_source(fmt, args, options)
+    except FlagError as error:
         return usage(str(error))
+    except ValidationError as error:  # the environment's settings (LLMSEARCH_INDEX_PREFIX)
+        return usage(describe_validation(error, "settings"))
     except SourceError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FATAL
@@ -153,27 +141,8 @@ def guess_format(source: str) -> str | None:
     return None
 
 
-def option_values(args: argparse.Namespace) -> dict[str, Any]:
-    given = {
-        "concurrency": args.concurrency,
-        "chunk_size": args.chunk_size,
-        "max_chunk_bytes": args.chunk_bytes,
-        "max_document_bytes": args.max_document_bytes,
-        "max_retries": args.max_retries,
-        "backfill": args.backfill,
-        "resume": args.resume,
-        "state_dir": args.state_dir,
-        "checkpoint_path": args.checkpoint,
-        "dead_letter_path": args.dead_letter,
-        "checkpoint_interval": args.checkpoint_interval,
-        "progress": args.progress,
-        "progress_interval": args.progress_interval,
-    }
-    return {key: value for key, value in given.items() if value is not None}
-
-
-def open_source(fmt: str, args: argparse.Namespace) -> Source:
-    max_bytes = args.max_document_bytes or LoadOptions().max_document_bytes
+def open_source(fmt: str, args: argparse.Namespace, options: LoadOptions) -> Source:
+    max_bytes = options.max_document_bytes
     if fmt == "ndjson":
         return NdjsonSource(Path(args.source), max_bytes)
     if fmt == "csv":

@@ -10,12 +10,10 @@ or a dead letter.
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -120,7 +118,10 @@ class DeadLetterFile:
             self._handle = None
 
 
-CommitHook = Callable[[Position | None, Counts, int], None]
+class CommitLog(Protocol):
+    """Where the committed prefix goes as it grows (loaders.checkpoint.CheckpointWriter)."""
+
+    def maybe_write(self, position: Position | None, counts: Counts) -> None: ...
 
 
 class Tracker:
@@ -132,8 +133,7 @@ class Tracker:
         dead_letters: DeadLetterFile,
         committed: Counts,
         resume_after: Position | None,
-        on_checkpoint: CommitHook,
-        checkpoint_interval: float,
+        commit_log: CommitLog,
     ) -> None:
         self.source_identity = source_identity
         self.dead_letters = dead_letters
@@ -142,10 +142,7 @@ class Tracker:
         self.position = resume_after
         self.next_seq = 0
         self._settled: dict[int, tuple[Prepared, Outcome, Rejection | None]] = {}
-        self._on_checkpoint = on_checkpoint
-        self._interval = checkpoint_interval
-        self._last_checkpoint = time.monotonic()
-        self._dirty = False
+        self._commit_log = commit_log
 
     @property
     def waiting(self) -> int:
@@ -167,17 +164,7 @@ class Tracker:
                 self.dead_letters.write(self.dead_letter(item, rejection))
             self.position = item.position
             self.next_seq += 1
-            self._dirty = True
-        if time.monotonic() - self._last_checkpoint >= self._interval:
-            self.checkpoint()
-
-    def checkpoint(self) -> None:
-        if not self._dirty:
-            return
-        size = self.dead_letters.sync()
-        self._on_checkpoint(self.position, self.committed, size)
-        self._last_checkpoint = time.monotonic()
-        self._dirty = False
+        self._commit_log.maybe_write(self.position, self.committed)
 
     def dead_letter(self, item: Prepared, rejection: Rejection) -> DeadLetter:
         record, truncated = raw_excerpt(rejection.raw)

@@ -8,7 +8,6 @@ undone by the next one.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -51,7 +50,7 @@ async def backfill_settings(
     write_alias: str,
     previous: Saved | None,
     remember: Callable[[Saved | None], None],
-    log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+    log: Callable[[str], None],
 ) -> AsyncIterator[Saved]:
     """Apply the backfill settings to the write index for the duration of the block.
 

@@ -15,7 +15,6 @@ import asyncio
 import heapq
 import json
 import random
-import sys
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -72,15 +71,11 @@ class BulkSettings:
 Log = Callable[[str], None]
 
 
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr)
-
-
 class RetryingClient:
     """The client as `async_streaming_bulk` sees it: `bulk` retried with backoff on 502/503/504 and connection
     errors (a timed-out request may have been applied; resending is harmless since `_id`s are fixed)."""
 
-    def __init__(self, client: AsyncOpenSearch, settings: BulkSettings, log: Log = _stderr) -> None:
+    def __init__(self, client: AsyncOpenSearch, settings: BulkSettings, log: Log) -> None:
         self._client = client
         self._settings = settings
         self._log = log
@@ -113,7 +108,7 @@ class BulkLoader:
         queue: asyncio.Queue[QueueItem],
         tracker: Tracker,
         settings: BulkSettings,
-        log: Log = _stderr,
+        log: Log,
     ) -> None:
         self.client = RetryingClient(client, settings, log)
         self.queue = queue

@@ -12,12 +12,13 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from loaders.accounting import Counts
+from loaders.accounting import Counts, DeadLetterFile
 from loaders.sources.base import Position
 
 CHECKPOINT_VERSION = 1
@@ -77,6 +78,55 @@ def write(path: Path, checkpoint: Checkpoint) -> None:
         Path(temp).unlink(missing_ok=True)
         raise
     _sync_directory(path.parent)
+
+
+class CheckpointWriter:
+    """The checkpoint of one run on disk, kept up with what the run commits.
+
+    The tracker reports each longer committed prefix (`maybe_write`); it is written at most every `interval`
+    seconds, after the dead letters it covers are on disk, and once more by `final` whatever way the run ends.
+    """
+
+    def __init__(self, path: Path, state: Checkpoint, dead_letters: DeadLetterFile, interval: float) -> None:
+        self.path = path
+        self.state = state
+        self.dead_letters = dead_letters
+        self.interval = interval
+        self.started_after = state.position
+        # What the tracker has committed; `state` gets a copy when written, so it never runs ahead of the file.
+        self.position = state.position
+        self.counts = state.counts.model_copy(deep=True)
+        self._pending = False
+        self._last_write = time.monotonic()
+
+    def write(self) -> None:
+        write(self.path, self.state)
+        self._last_write = time.monotonic()
+
+    def maybe_write(self, position: Position | None, counts: Counts) -> None:
+        self.position, self.counts, self._pending = position, counts, True
+        if time.monotonic() - self._last_write >= self.interval:
+            self.final()
+
+    def final(self) -> None:
+        """Write what is committed and not yet written (the last commits of a run, or of one cut short)."""
+        if not self._pending:
+            return
+        self.state.dead_letter_bytes = self.dead_letters.sync()
+        self.state.position = self.position
+        self.state.counts = self.counts.model_copy(deep=True)
+        self._pending = False
+        self.write()
+
+    def remember_backfill(self, saved: dict[str, dict[str, str | None]] | None) -> None:
+        """Record the index settings to put back (None: nothing to), at once: a kill may come next."""
+        self.state.backfill_restore = saved
+        self.write()
+
+    def mark_complete(self) -> None:
+        self.final()
+        self.state.complete = True
+        self.write()
 
 
 def _sync_directory(directory: Path) -> None:

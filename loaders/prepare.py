@@ -15,10 +15,12 @@ from pydantic import ValidationError
 
 from core.documents import RawRequest, RequestDocument
 from core.pricing import PricingTable
+from core.validation import describe_validation
 from loaders.sources.base import Position, SourceRecord
 
 # OpenSearch refuses a bulk request outright (every document in it) when one `_id` exceeds this.
 MAX_ID_BYTES = 512
+# Dead-letter reasons name this many problems, then how many more: enough to fix a record, short enough to read.
 _MAX_REASON_ERRORS = 5
 
 
@@ -74,7 +76,9 @@ class Preparer:
                 seq,
                 position,
                 request_id=_text_id(record.data),
-                rejection=Rejection(Stage.VALIDATE, validation_reason(error), _as_given(record)),
+                rejection=Rejection(
+                    Stage.VALIDATE, describe_validation(error, "record", _MAX_REASON_ERRORS), _as_given(record)
+                ),
             )
         tenant = self.tenant or raw.userId
         if not tenant:
@@ -95,7 +99,9 @@ class Preparer:
                 seq,
                 position,
                 request_id=raw.id,
-                rejection=Rejection(Stage.TENANT, validation_reason(error), _as_given(record)),
+                rejection=Rejection(
+                    Stage.TENANT, describe_validation(error, "record", _MAX_REASON_ERRORS), _as_given(record)
+                ),
             )
         doc_id = document.doc_id
         if len(doc_id.encode()) > MAX_ID_BYTES:
@@ -114,21 +120,6 @@ class Preparer:
         return Prepared(
             seq, position, request_id=raw.id, doc_id=doc_id, source=source, unknown_model=unknown_model, size=size
         )
-
-
-def validation_reason(error: ValidationError) -> str:
-    """`field: message` for the first few errors: short enough for a summary line, enough to fix the record."""
-    parts = []
-    for item in error.errors(include_url=False)[:_MAX_REASON_ERRORS]:
-        location = ".".join(str(part) for part in item["loc"]) or "record"
-        message = item["msg"]
-        if item["type"] == "extra_forbidden":
-            message = "unknown field"
-        parts.append(f"{location}: {message}")
-    more = error.error_count() - _MAX_REASON_ERRORS
-    if more > 0:
-        parts.append(f"and {more} more")
-    return "; ".join(parts)
 
 
 def _text_id(data: dict[str, Any]) -> str | None:

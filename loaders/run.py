@@ -12,6 +12,7 @@ import contextlib
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,9 +24,9 @@ from core.pricing import PricingTable
 from core.templates import IndexNames, apply_templates
 from loaders import checkpoint as checkpoints
 from loaders.accounting import Counts, DeadLetterFile, Tracker
-from loaders.backfill import Saved, backfill_settings
+from loaders.backfill import backfill_settings
 from loaders.bulk import BulkLoader, BulkSettings, QueueItem
-from loaders.checkpoint import Checkpoint, CheckpointError
+from loaders.checkpoint import Checkpoint, CheckpointError, CheckpointWriter
 from loaders.options import LoadOptions, parse_size
 from loaders.prepare import Preparer
 from loaders.progress import Progress
@@ -77,139 +78,140 @@ async def load(
     Rejected records go to the dead-letter file; engine or source failures raise. Cancelling the task (the CLI
     does on SIGINT/SIGTERM) stops it cleanly: the checkpoint is saved and backfill settings are restored.
     """
-    say = log or _stderr
-    started = time.monotonic()
-    index = names.write_alias
-    identity = source.identity
-    default_checkpoint, default_dead_letters = checkpoints.default_paths(
-        options.state_dir, source.name, identity, tenant, index
-    )
-    checkpoint_path = options.checkpoint_path or default_checkpoint
-    previous = _previous_checkpoint(checkpoint_path, identity, tenant, index, options.resume, say)
+    run = LoadRun(source, client, names, tenant, options, log or _stderr, progress_stream or sys.stderr)
+    return await run.run()
 
-    resume_after: Position | None = None
-    counts = Counts()
-    dead_letter_path = options.dead_letter_path or default_dead_letters
-    dead_letter_bytes = 0
-    if options.resume and previous is not None:
-        resume_after, counts = previous.position, previous.counts
-        dead_letter_path = options.dead_letter_path or previous.dead_letter_path
-        dead_letter_bytes = previous.dead_letter_bytes
-        say(f"resuming after {resume_after.label() if resume_after else 'the start'} ({counts.records:,} records done)")
-    elif options.resume:
-        say(f"no checkpoint at {checkpoint_path}; starting from the beginning")
-    dead_letters = DeadLetterFile(dead_letter_path)
-    dead_letters.reset(dead_letter_bytes)
 
-    state = Checkpoint(
-        source=identity,
-        tenant=tenant,
-        index=index,
-        position=resume_after,
-        counts=counts,
-        dead_letter_path=dead_letter_path,
-        dead_letter_bytes=dead_letter_bytes,
-        # Settings a killed backfill left changed are restored by whichever run comes next, resumed or not.
-        backfill_restore=previous.backfill_restore if previous is not None else None,
-        complete=bool(options.resume and previous is not None and previous.complete),
-    )
-    if previous is not None and options.resume:
-        state.started_at = previous.started_at
-    checkpoints.write(checkpoint_path, state)
+@dataclass
+class LoadRun:
+    """One `load`, in steps: the checkpoint to start from, the engine's limits, the backfill settings, then the
+    records from the source through the bulk workers."""
 
-    def result(run: Counts, backfill: bool, loader: BulkLoader | None = None) -> LoadResult:
-        seconds = time.monotonic() - started
-        return LoadResult(
+    source: Source
+    client: AsyncOpenSearch
+    names: IndexNames
+    tenant: str | None
+    options: LoadOptions
+    say: Callable[[str], None]
+    progress_stream: TextIO
+    started: float = field(default_factory=time.monotonic, init=False)
+
+    @property
+    def index(self) -> str:
+        return self.names.write_alias
+
+    async def run(self) -> LoadResult:
+        checkpoint = self.open_checkpoint()
+        state = checkpoint.state
+        if state.complete and state.backfill_restore is None:
+            self.say(f"{checkpoint.path} says this load is complete; nothing to do")
+            return self.result(checkpoint, None, backfill=False)
+        # The source first: one that cannot be read (no database, say) should not leave indices behind.
+        size = await asyncio.to_thread(self.source.size, checkpoint.started_after)
+        if self.options.apply_templates:
+            await apply_templates(self.client, self.names)
+        limits = await _engine_limits(self.client, self.options, self.say)
+        backfill = _wants_backfill(self.options, size) or state.backfill_restore is not None
+        loader: BulkLoader | None = None
+        async with contextlib.AsyncExitStack() as stack:
+            if backfill:
+                await stack.enter_async_context(
+                    backfill_settings(
+                        self.client, self.index, state.backfill_restore, checkpoint.remember_backfill, self.say
+                    )
+                )
+            if not state.complete:
+                loader = await self.stream(checkpoint, size, limits)
+                checkpoint.mark_complete()
+        if self.options.refresh_at_end and not backfill:
+            await self.client.indices.refresh(index=self.index)
+        return self.result(checkpoint, loader, backfill)
+
+    def open_checkpoint(self) -> CheckpointWriter:
+        """Where this run starts: after the previous checkpoint when resuming, else at the beginning."""
+        options, identity = self.options, self.source.identity
+        default_checkpoint, default_dead_letters = checkpoints.default_paths(
+            options.state_dir, self.source.name, identity, self.tenant, self.index
+        )
+        path = options.checkpoint_path or default_checkpoint
+        previous = _previous_checkpoint(path, identity, self.tenant, self.index, options.resume, self.say)
+        resumed = previous if options.resume else None
+        if resumed is not None:
+            done = resumed.position.label() if resumed.position else "the start"
+            self.say(f"resuming after {done} ({resumed.counts.records:,} records done)")
+        elif options.resume:
+            self.say(f"no checkpoint at {path}; starting from the beginning")
+        state = Checkpoint(
             source=identity,
-            tenant=tenant,
-            index=index,
+            tenant=self.tenant,
+            index=self.index,
+            position=resumed.position if resumed else None,
+            counts=resumed.counts if resumed else Counts(),
+            dead_letter_path=options.dead_letter_path
+            or (resumed.dead_letter_path if resumed else default_dead_letters),
+            dead_letter_bytes=resumed.dead_letter_bytes if resumed else 0,
+            # Settings a killed backfill left changed are restored by whichever run comes next, resumed or not.
+            backfill_restore=previous.backfill_restore if previous is not None else None,
+            complete=resumed.complete if resumed else False,
+        )
+        if resumed is not None:
+            state.started_at = resumed.started_at
+        dead_letters = DeadLetterFile(state.dead_letter_path)
+        dead_letters.reset(state.dead_letter_bytes)
+        checkpoint = CheckpointWriter(path, state, dead_letters, options.checkpoint_interval)
+        checkpoint.write()
+        return checkpoint
+
+    async def stream(self, checkpoint: CheckpointWriter, size: SourceSize | None, limits: _Limits) -> BulkLoader:
+        """The source's records after the checkpoint, read on a thread and indexed by the bulk workers."""
+        options = self.options
+        tracker = Tracker(
+            self.source.identity, checkpoint.dead_letters, checkpoint.counts, checkpoint.started_after, checkpoint
+        )
+        queue: asyncio.Queue[QueueItem] = asyncio.Queue(maxsize=options.queue_batches)
+        loader = BulkLoader(self.client, queue, tracker, _bulk_settings(self.index, options, limits), self.say)
+        preparer = Preparer(self.tenant, PricingTable.default(), limits.max_document_bytes)
+        reader = Reader(self.source, checkpoint.started_after, preparer, queue, options.batch_size)
+        progress = Progress(
+            self.progress_stream,
+            options.progress,
+            size,
+            lambda: self.source.consumed,
+            tracker.run,
+            options.progress_interval,
+        )
+        try:
+            async with progress.shown():
+                reader.start()
+                await loader.run()
+        finally:
+            reader.close()
+            # Whatever happened, the checkpoint covers exactly what is committed.
+            checkpoint.final()
+            checkpoint.dead_letters.close()
+        return loader
+
+    def result(self, checkpoint: CheckpointWriter, loader: BulkLoader | None, backfill: bool) -> LoadResult:
+        seconds = time.monotonic() - self.started
+        run = loader.tracker.run if loader else Counts()
+        state = checkpoint.state
+        return LoadResult(
+            source=self.source.identity,
+            tenant=self.tenant,
+            index=self.index,
             counts=state.counts,
             run=run,
             seconds=round(seconds, 3),
             docs_per_s=round(run.records / seconds, 1) if seconds > 0 else 0.0,
             bytes_per_s=round(run.bytes / seconds, 1) if seconds > 0 else 0.0,
-            resumed_from=resume_after,
+            resumed_from=checkpoint.started_after,
             complete=state.complete,
             backfill=backfill,
             request_retries=loader.client.retries if loader else 0,
             document_retries=loader.document_retries if loader else 0,
-            checkpoint_path=checkpoint_path,
-            dead_letter_path=dead_letter_path,
+            checkpoint_path=checkpoint.path,
+            dead_letter_path=state.dead_letter_path,
         )
-
-    if state.complete and state.backfill_restore is None:
-        say(f"{checkpoint_path} says this load is complete; nothing to do")
-        return result(Counts(), backfill=False)
-
-    # The source first: one that cannot be read (no database, say) should not leave indices behind.
-    size = await asyncio.to_thread(source.size, resume_after)
-    if options.apply_templates:
-        await apply_templates(client, names)
-    max_document_bytes, max_chunk_bytes = await _engine_limits(client, options, say)
-    backfill = _wants_backfill(options, size) or state.backfill_restore is not None
-
-    def save(position: Position | None, committed: Counts, dead_letter_size: int) -> None:
-        state.position, state.counts, state.dead_letter_bytes = position, committed, dead_letter_size
-        checkpoints.write(checkpoint_path, state)
-
-    def remember(saved: Saved | None) -> None:
-        state.backfill_restore = saved
-        checkpoints.write(checkpoint_path, state)
-
-    tracker = Tracker(identity, dead_letters, counts, resume_after, save, options.checkpoint_interval)
-    settings = BulkSettings(
-        index=index,
-        concurrency=options.concurrency,
-        chunk_size=options.chunk_size,
-        max_chunk_bytes=max_chunk_bytes,
-        max_retries=options.max_retries,
-        initial_backoff=options.initial_backoff,
-        max_backoff=options.max_backoff,
-        request_timeout=options.request_timeout,
-        window=options.window,
-    )
-    progress = Progress(
-        progress_stream or sys.stderr,
-        options.progress,
-        size,
-        lambda: source.consumed,
-        tracker.run,
-        options.progress_interval,
-    )
-
-    def say_over_progress(line: str) -> None:
-        progress.clear()
-        say(line)
-
-    queue: asyncio.Queue[QueueItem] = asyncio.Queue(maxsize=options.queue_batches)
-    loader = BulkLoader(client, queue, tracker, settings, say_over_progress)
-    preparer = Preparer(tenant, PricingTable.default(), max_document_bytes)
-
-    async with contextlib.AsyncExitStack() as stack:
-        if backfill:
-            await stack.enter_async_context(
-                backfill_settings(client, index, state.backfill_restore, remember, say_over_progress)
-            )
-        if not state.complete:
-            reader = Reader(source, resume_after, preparer, queue, options.batch_size)
-            progress_task = asyncio.create_task(progress.run())
-            try:
-                reader.start()
-                await loader.run()
-            finally:
-                reader.close()
-                progress_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await progress_task
-                progress.finish()
-                # Whatever happened, the checkpoint covers exactly what is committed.
-                tracker.checkpoint()
-                dead_letters.close()
-            state.complete = True
-            checkpoints.write(checkpoint_path, state)
-    if options.refresh_at_end and not backfill:
-        await client.indices.refresh(index=index)
-    return result(tracker.run, backfill, loader)
 
 
 def _previous_checkpoint(
@@ -237,7 +239,13 @@ def _previous_checkpoint(
     return previous
 
 
-async def _engine_limits(client: AsyncOpenSearch, options: LoadOptions, say: Callable[[str], None]) -> tuple[int, int]:
+@dataclass(frozen=True)
+class _Limits:
+    max_document_bytes: int
+    max_chunk_bytes: int
+
+
+async def _engine_limits(client: AsyncOpenSearch, options: LoadOptions, say: Callable[[str], None]) -> _Limits:
     """Document and request byte caps within the engine's `http.max_content_length`, which refuses a whole
     request over it."""
     limit: int | None = None
@@ -252,7 +260,21 @@ async def _engine_limits(client: AsyncOpenSearch, options: LoadOptions, say: Cal
         say(f"could not read http.max_content_length ({error}); assuming 100mb")
     limit = limit or 100 * 1024 * 1024
     usable = max(1024, limit - REQUEST_OVERHEAD_BYTES)
-    return min(options.max_document_bytes, usable), min(options.max_chunk_bytes, usable)
+    return _Limits(min(options.max_document_bytes, usable), min(options.max_chunk_bytes, usable))
+
+
+def _bulk_settings(index: str, options: LoadOptions, limits: _Limits) -> BulkSettings:
+    return BulkSettings(
+        index=index,
+        concurrency=options.concurrency,
+        chunk_size=options.chunk_size,
+        max_chunk_bytes=limits.max_chunk_bytes,
+        max_retries=options.max_retries,
+        initial_backoff=options.initial_backoff,
+        max_backoff=options.max_backoff,
+        request_timeout=options.request_timeout,
+        window=options.window,
+    )
 
 
 def _wants_backfill(options: LoadOptions, size: SourceSize | None) -> bool:

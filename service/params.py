@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core.fields import SORTABLE
+from core.validation import describe_error, error_location
 from service.search_text import MAX_SEARCH_LENGTH
 
 # OpenSearch's index.max_result_window: from + size may not pass it.
@@ -103,8 +104,9 @@ def parse_query(params: Mapping[str, str], keys: list[str]) -> RequestsQuery:
 
 
 def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
-    name = ".".join(str(part) for part in first["loc"]) or "query"
+    """The first problem, in the parameters' own terms where the generic wording would not tell a client enough."""
+    first = error.errors(include_url=False)[0]
+    name = error_location(first, "query")
     kind = first["type"]
     if kind == "extra_forbidden":
         allowed = ", ".join(RequestsQuery.model_fields)
@@ -117,4 +119,4 @@ def _describe(error: ValidationError) -> str:
         upper = f" and {MAX_PAGE_SIZE}" if name == "pageSize" else ""
         bound = f"between 1{upper}" if upper else "of at least 1"
         return f"{name}: {first.get('input')!r} is not a whole number {bound}"
-    return f"{name}: {first['msg']}"
+    return describe_error(first, "query")

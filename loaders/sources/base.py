@@ -11,9 +11,13 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from core.documents import RawRequest
+
 PositionKind = Literal["line", "row", "key", "index"]
 SizeUnit = Literal["bytes", "records"]
 
+# The spec's field names, which a record's keys (CSV header, table columns) are checked against.
+RECORD_FIELDS = frozenset(RawRequest.model_fields)
 # Dead letters carry the rejected input so it can be fixed and reloaded; a huge one is cut to this.
 RAW_EXCERPT_CHARS = 64 * 1024
 

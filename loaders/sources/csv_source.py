@@ -12,17 +12,14 @@ import json
 import sys
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from core.documents import RawRequest
-from loaders.sources.base import Position, SourceError, SourceRecord
-from loaders.sources.files import FileSource, open_stream
+from loaders.sources.base import RECORD_FIELDS, Position, SourceError, SourceRecord
+from loaders.sources.files import PROGRESS_EVERY, FileSource, open_stream, read_lines
 
-KNOWN_COLUMNS = frozenset(RawRequest.model_fields)
 REQUIRED_COLUMNS = ("id", "createdAt")
 # Cells that hold JSON objects the document model wants as objects (bodies may stay JSON text).
 OBJECT_COLUMNS = frozenset({"metadata"})
-PROGRESS_EVERY = 256
 
 
 class CsvSource(FileSource):
@@ -46,11 +43,11 @@ class CsvSource(FileSource):
         if not names:
             raise SourceError(f"{self.path}: empty file, expected a header row")
         names = [name.strip().lstrip("\ufeff") for name in names]
-        unknown = [name for name in names if name not in KNOWN_COLUMNS]
+        unknown = [name for name in names if name not in RECORD_FIELDS]
         if unknown:
             raise SourceError(
                 f"{self.path}: unknown column(s) {', '.join(map(repr, unknown))}; "
-                f"the header must use the spec's field names: {', '.join(sorted(KNOWN_COLUMNS))}"
+                f"the header must use the spec's field names: {', '.join(sorted(RECORD_FIELDS))}"
             )
         missing = [name for name in REQUIRED_COLUMNS if name not in names]
         if missing:
@@ -121,16 +118,16 @@ def row_record(position: Position, names: list[str], row: list[str]) -> SourceRe
 
 
 class _LineFeed:
-    """Decoded lines for csv.reader, tracking the byte offset consumed (the reader pulls exactly one row's lines).
+    """Decoded lines for csv.reader over read_lines, with the byte offset consumed (the reader pulls exactly one
+    row's lines).
 
     Undecodable bytes and over-long lines are noted rather than raised, so the row they fall in is rejected and
-    the run goes on; an over-long line is skipped through in pieces, never held whole.
+    the run goes on.
     """
 
-    def __init__(self, stream: Any, offset: int, limit: int) -> None:
-        self.stream = stream
+    def __init__(self, stream: BinaryIO, offset: int, limit: int) -> None:
+        self._lines = read_lines(stream, offset, limit)
         self.offset = offset
-        self.limit = limit
         self.not_utf8 = False
         self.oversized = False
 
@@ -138,20 +135,12 @@ class _LineFeed:
         return self
 
     def __next__(self) -> str:
-        data: bytes = self.stream.readline(self.limit + 1)
-        if not data:
-            raise StopIteration
-        self.offset += len(data)
-        if len(data) > self.limit and not data.endswith(b"\n"):
-            while True:
-                piece: bytes = self.stream.readline(1024 * 1024)
-                self.offset += len(piece)
-                if not piece or piece.endswith(b"\n"):
-                    break
+        line, _length, self.offset = next(self._lines)
+        if line is None:
             self.oversized = True
             return "\n"
         try:
-            return data.decode("utf-8")
+            return line.decode("utf-8")
         except UnicodeDecodeError:
             self.not_utf8 = True
-            return data.decode("utf-8", errors="replace")
+            return line.decode("utf-8", errors="replace")

@@ -16,6 +16,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 # Enough of the head to tell two files apart without reading a large one through.
 FINGERPRINT_BYTES = 64 * 1024
 READ_BUFFER = 1024 * 1024
+# How often (in lines or rows) a file source publishes its position for the progress display.
+PROGRESS_EVERY = 256
 
 
 def is_gzip(path: Path) -> bool:

@@ -7,10 +7,7 @@ import json
 from collections.abc import Generator
 
 from loaders.sources.base import Position, SourceRecord
-from loaders.sources.files import FileSource, open_stream, read_lines
-
-# How often (in lines) the reader publishes its position for the progress display.
-PROGRESS_EVERY = 256
+from loaders.sources.files import PROGRESS_EVERY, FileSource, open_stream, read_lines
 
 
 class NdjsonSource(FileSource):

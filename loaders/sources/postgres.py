@@ -15,10 +15,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from core.documents import RawRequest
-from loaders.sources.base import Position, SourceError, SourceRecord, SourceSize
+from loaders.sources.base import RECORD_FIELDS, Position, SourceError, SourceRecord, SourceSize
 
-KNOWN_COLUMNS = frozenset(RawRequest.model_fields)
 KEY_COLUMN = "id"
 DEFAULT_TABLE = "Request"
 FETCH_ROWS = 2000  # rows per round trip of the server-side cursor
@@ -72,7 +70,7 @@ class PostgresSource:
             for required in (KEY_COLUMN, "createdAt"):
                 if required not in found:
                     raise SourceError(f'table "{self.table}" has no "{required}" column')
-            self._columns = [name for name in found if name in KNOWN_COLUMNS]
+            self._columns = [name for name in found if name in RECORD_FIELDS]
         return self._columns
 
     def size(self, resume_after: Position | None) -> SourceSize | None:
