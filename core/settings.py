@@ -51,6 +51,9 @@ class ServiceSettings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     index_prefix: str = Field(default="llm-requests", pattern=r"^[a-z0-9][a-z0-9_-]*$")
     key_cache_seconds: float = Field(default=5.0, ge=0)
+    # One answer's size: a page of 1,000 requests with large bodies can run to tens of MB, and rendering and
+    # sending it would hold up every other client of the process. Past it: a 400 asking for less.
+    max_response_bytes: int = Field(default=16_000_000, ge=100_000)
 
 
 @lru_cache(maxsize=1)

@@ -16,6 +16,8 @@ from service.query_string import QueryStringError, decode_query
 from service.search_text import SearchError
 
 ALLOWED_METHODS = ("GET", "HEAD")
+# Below this, compressing costs more time than it saves on the wire.
+COMPRESS_FROM_BYTES = 1024
 JSON = "application/json"
 
 
@@ -35,7 +37,20 @@ async def list_requests(request: web.Request) -> web.Response:
     result = await services.client.search(
         index=services.names.read_alias, body=body, filter_path=PAGE_FILTER_PATH
     )
-    return web.Response(body=render_page(result, body["_source"]), content_type=JSON)
+    page = render_page(result, body["_source"])
+    if len(page) > services.settings.max_response_bytes:
+        raise ApiError(400, too_large(len(page), services.settings.max_response_bytes, query.pageSize))
+    response = web.Response(body=page, content_type=JSON)
+    if len(page) >= COMPRESS_FROM_BYTES:
+        response.enable_compression()  # gzip or deflate when the client's Accept-Encoding asks; else as is
+    return response
+
+
+def too_large(size: int, limit: int, page_size: int) -> str:
+    return (
+        f"pageSize: this page is {size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit of one answer; "
+        f"ask for fewer requests (pageSize, now {page_size}) or fewer fields (fields=id,createdAt,model,...)"
+    )
 
 
 async def openapi_document(request: web.Request) -> web.Response:

@@ -5,13 +5,15 @@ Each problem becomes a 400 whose message names the parameter and says what is wr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
-from core.fields import SORTABLE
+from core.fields import RETURNED, SORTABLE
 from core.validation import describe_error, error_location
 from service.search_text import MAX_SEARCH_LENGTH
 
@@ -19,6 +21,7 @@ from service.search_text import MAX_SEARCH_LENGTH
 MAX_RESULT_WINDOW = 10_000
 MAX_PAGE_SIZE = 1000
 MAX_ID_PARAM_LENGTH = 512
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 class SortOrder(StrEnum):
@@ -59,6 +62,46 @@ class RequestsQuery(BaseModel):
             )
         ),
     ] = None
+    fields: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Comma-separated fields to return in each request object (`id` always comes too); default: every "
+                f"field. One of: {', '.join(RETURNED)}."
+            ),
+            json_schema_extra={"example": "id,createdAt,model,cost"},
+        ),
+    ] = None
+
+    @field_validator("pageSize", "pageNumber", mode="before")
+    @classmethod
+    def _plain_digits(cls, value: Any) -> Any:
+        # int() (and so pydantic) also reads "1_0", " 10", "+10" and non-ASCII digits: not what a client means.
+        if isinstance(value, str) and not _DIGITS.fullmatch(value):
+            raise ValueError("not a whole number")
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        unknown = [name for name in _field_names(value) if name not in RETURNED]
+        if unknown:
+            raise PydanticCustomError(
+                "unknown_fields",
+                "unknown field {unknown}; the fields are {known}",
+                {"unknown": repr(unknown[0]), "known": ", ".join(RETURNED)},
+            )
+        return value
+
+    @property
+    def returned_fields(self) -> list[str]:
+        """What each request object holds, in the table's order: the chosen fields plus `id`, or all."""
+        if self.fields is None:
+            return list(RETURNED)
+        chosen = {"id", *_field_names(self.fields)}
+        return [name for name in RETURNED if name in chosen]
 
     @field_validator("sortBy")
     @classmethod
@@ -72,7 +115,7 @@ class RequestsQuery(BaseModel):
     def _lower_order(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("user_id", "app_id", "search", "filter", mode="before")
+    @field_validator("user_id", "app_id", "search", "filter", "fields", mode="before")
     @classmethod
     def _blank_is_absent(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -80,6 +123,10 @@ class RequestsQuery(BaseModel):
     @property
     def offset(self) -> int:
         return (self.pageNumber - 1) * self.pageSize
+
+
+def _field_names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 class ParameterError(ValueError):

@@ -12,7 +12,6 @@ from service.filters import parse_filter
 from service.filters.limits import MAX_CLAUSES
 from service.filters.render import count_clauses
 from service.params import RequestsQuery
-from service.responses import RESPONSE_SOURCE_FIELDS
 from service.search_text import search_clause
 
 TIE_BREAKER = "id"
@@ -42,7 +41,7 @@ def build_search_body(query: RequestsQuery, tenant_id: str) -> dict[str, Any]:
         "from": query.offset,
         "size": query.pageSize,
         "track_total_hits": True,
-        "_source": RESPONSE_SOURCE_FIELDS,
+        "_source": query.returned_fields,
     }
 
 

@@ -296,3 +296,36 @@ async def test_cjk_phrases_still_need_adjacent_characters(api: Api, long_key: st
     for phrase, expected in (('"東京の天気"', ["cjk"]), ('"東京天気"', [])):
         status, body = await get(api, long_key, "search=" + _encode(phrase))
         assert status == 200 and [r["id"] for r in body["requests"]] == expected, phrase
+
+
+@pytest.mark.parametrize(
+    "query", ["pageSize=1_0", "pageSize=%2B10", "pageSize=%2010", "pageNumber=%D9%A1", "pageSize=10.0", "pageSize=1e1"]
+)
+async def test_page_numbers_are_plain_digits(api: Api, key: str, query: str) -> None:
+    status, body = await get(api, key, query)
+    assert status == 400 and body["error"].startswith(query.split("=")[0]), body
+
+
+async def test_fields_selects_what_each_request_holds(api: Api, words_key: str) -> None:
+    status, body = await get(api, words_key, "pageSize=3&fields=" + _encode("model, cost,completion"))
+    assert status == 200
+    assert [list(r) for r in body["requests"]] == [["id", "model", "cost", "completion"]] * 3  # table order, id added
+    assert body["totalCount"] == PREFIX_WORDS + 1
+
+
+@pytest.mark.parametrize(("fields", "bad"), [("model,tenant_id", "tenant_id"), ("prompt", "prompt"), ("nope", "nope")])
+async def test_fields_refuses_what_is_not_returned(api: Api, words_key: str, fields: str, bad: str) -> None:
+    status, body = await get(api, words_key, "fields=" + fields)
+    assert status == 400 and body["error"].startswith("fields:") and repr(bad) in body["error"], body
+
+
+async def test_big_answers_are_gzipped_when_asked(api: Api, words_key: str) -> None:
+    response = await api.get(
+        URL, params={"pageSize": "200"}, headers={"Authorization": words_key, "Accept-Encoding": "gzip"}
+    )
+    assert response.status == 200 and response.headers["Content-Encoding"] == "gzip"
+    assert len((await response.json())["requests"]) == 200  # the client library decompresses
+    plain = await api.get(URL, params={"pageSize": "200"}, headers={"Authorization": words_key, "Accept-Encoding": ""})
+    assert "Content-Encoding" not in plain.headers
+    small = await api.get(URL, params={"pageSize": "1", "fields": "id"}, headers={"Authorization": words_key})
+    assert "Content-Encoding" not in small.headers  # under a kilobyte: not worth it

@@ -16,9 +16,9 @@ from pydantic import ValidationError
 from bench import pgschema
 from core.documents import INPUT_ONLY_FIELDS, RawRequest, RequestDocument
 from core.fields import (
+    FIELDS,
     MAX_KEYWORD_CHARS,
     MAX_METADATA_VALUE_CHARS,
-    FIELDS,
     RETURNED,
     SEARCHED_TEXT_FIELDS,
     SORTABLE,
