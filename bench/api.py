@@ -45,7 +45,7 @@ def service(opensearch_url: str, prefix: str, log_path: Path, checkout: Path | N
         "LLMSEARCH_HOST": "127.0.0.1",
         "LLMSEARCH_PORT": str(port),
     }
-    command = [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", cli_module(checkout), "serve", "--host", "127.0.0.1", "--port", str(port)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=checkout)
@@ -60,6 +60,13 @@ def service(opensearch_url: str, prefix: str, log_path: Path, checkout: Path | N
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def cli_module(checkout: Path | None) -> str:
+    """The `llmsearch` entry module of a checkout: `cli.main` since the package split, `service.cli` before it,
+    so a baseline from before the split can still be measured."""
+    root = checkout or Path(__file__).resolve().parent.parent
+    return "cli.main" if (root / "cli" / "main.py").is_file() else "service.cli"
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
