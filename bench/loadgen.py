@@ -59,7 +59,8 @@ def parse_http_answer(kind: str, body: bytes) -> Answer:
     if kind == "service":
         return Answer(int(data["totalCount"]), [str(r["id"]) for r in data["requests"][:FIRST_IDS]])
     hits = data["hits"]
-    return Answer(int(hits["total"]["value"]), [str(h["_source"]["id"]) for h in hits["hits"][:FIRST_IDS]])
+    # filter_path leaves out `hits.hits` when a page is empty.
+    return Answer(int(hits["total"]["value"]), [str(h["_source"]["id"]) for h in hits.get("hits", [])[:FIRST_IDS]])
 
 
 class HttpTarget:
