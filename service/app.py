@@ -14,6 +14,7 @@ from opensearchpy.exceptions import OpenSearchException
 from core.settings import ServiceSettings
 from core.templates import IndexNames, apply_templates
 from service.context import SERVICES, Services
+from service.docs import DOCS_PATH, SCRIPT_PATH, docs_page, redoc_script
 from service.engine_errors import api_error_for
 from service.errors import ApiError, json_error
 from service.handlers import health, list_requests, openapi_document
@@ -79,6 +80,8 @@ def create_app(client: AsyncOpenSearch, settings: ServiceSettings) -> web.Applic
     )
     app.router.add_route("*", "/api/v1/requests", list_requests)
     app.router.add_get("/api/v1/openapi.json", openapi_document)
+    app.router.add_get(DOCS_PATH, docs_page)
+    app.router.add_get(SCRIPT_PATH, redoc_script)
     app.router.add_get("/healthz", health)
     app.cleanup_ctx.append(_template_context)
     return app
