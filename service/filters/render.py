@@ -94,9 +94,12 @@ def _children(group: RuleGroup, where: str) -> list[Clause]:
 
 def _too_few_values(operator: Operator, rule: Rule) -> bool:
     """`in`/`notIn` with no values or `between`/`notBetween` with fewer than two: react-querybuilder's UI makes
-    these mid-edit, and its formatQuery leaves them out."""
-    if not rule.has_value or rule.value is None:
+    these mid-edit, and its formatQuery leaves them out. A missing, null or boolean value gives it no list either
+    (tests/test_filters_differential.py checks each against the library)."""
+    if operator.arity not in (Arity.LIST, Arity.TWO):
         return False
+    if not rule.has_value or rule.value is None or isinstance(rule.value, bool):
+        return True
     if operator.arity is Arity.LIST:
         return not _as_list(rule.value)
     if operator.arity is Arity.TWO:
@@ -165,7 +168,9 @@ def _values(operator: Operator, target: Target, rule: Rule) -> list[Value]:
 
 def _as_list(raw: object) -> list[Any]:
     if isinstance(raw, list):
-        return raw
+        # As formatQuery: string items are trimmed, and an empty one is no value (a bound not typed in yet).
+        items = (item.strip() if isinstance(item, str) else item for item in raw)
+        return [item for item in items if item != ""]
     if isinstance(raw, str):
         parts = (part.replace("\\,", ",").strip() for part in _UNESCAPED_COMMA.split(raw))
         return [part for part in parts if part]
