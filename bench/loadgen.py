@@ -9,6 +9,12 @@ previous one is answered, until the step's request count or time budget is spent
 A step first sends `warmup` requests (not timed); the first warm-up answer of a cell is parsed for its total count
 and first-page ids, so the report can show that every side answered the same question. Timed requests read the
 whole answer but do not parse it.
+
+HTTP cells also count answers by status and measure answer sizes (`statuses`, `answered_p50_ms`/`answered_p99_ms`
+over every answer whatever its status, `body_bytes_mean`/`wire_bytes_mean` over the 2xx ones): a side whose answers
+are all refusals still has a latency, and a compressed answer's size on the wire differs from what it decodes to.
+A target's `headers` are sent as given, so `{"Accept-Encoding": "gzip"}` asks for compression; the answer is then
+decompressed, which its timing includes, as it would a client's.
 """
 
 from __future__ import annotations
@@ -26,11 +32,21 @@ import aiohttp
 import psycopg
 from psycopg.types.string import TextLoader
 
-from bench.stats import Sample, summarize
+from bench.stats import Sample, percentile, summarize
 
 HTTP_TIMEOUT_SECONDS = 120.0
 KEEPALIVE_SECONDS = 600.0
 FIRST_IDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSample(Sample):
+    """A sample that got an HTTP answer: its status, its body as read (decompressed) and its Content-Length (the
+    bytes on the wire; None when the answer was chunked)."""
+
+    status: int = 0
+    body_bytes: int = 0
+    wire_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,15 +94,17 @@ class HttpTarget:
             async with self.session.request(self.method, self.url, headers=self.headers, data=self.body) as response:
                 body = await response.read()
                 status = response.status
+                wire_bytes = response.content_length
         except TimeoutError:
             return Sample(time.perf_counter() - start, ok=False, timed_out=True), None, "timeout"
         except aiohttp.ClientError as error:
             return Sample(time.perf_counter() - start, ok=False), None, f"{type(error).__name__}: {error}"
         elapsed = time.perf_counter() - start
+        sample = HttpSample(elapsed, ok=status == 200, status=status, body_bytes=len(body), wire_bytes=wire_bytes)
         if status != 200:
-            return Sample(elapsed, ok=False), None, f"HTTP {status}: {body[:300].decode(errors='replace')}"
+            return sample, None, f"HTTP {status}: {body[:300].decode(errors='replace')}"
         answer = parse_http_answer(self.answer_kind, body) if parse else None
-        return Sample(elapsed, ok=True), answer, None
+        return sample, answer, None
 
 
 class PostgresPool:
@@ -247,7 +265,27 @@ def _cell_result(cell: Cell) -> dict[str, Any]:
         "client_cpu": round(cell.cpu_seconds / cell.wall_seconds, 3) if cell.wall_seconds > 0 else None,
         "first_error": cell.first_error,
     }
+    http = [s for s in cell.samples if isinstance(s, HttpSample)]
+    if http:
+        result |= _http_result(http)
     return result
+
+
+def _http_result(samples: list[HttpSample]) -> dict[str, Any]:
+    """Answers by status, latency over every answer (a refusal is an answer too) and mean sizes of the 2xx ones."""
+    statuses: dict[str, int] = {}
+    for sample in samples:
+        statuses[str(sample.status)] = statuses.get(str(sample.status), 0) + 1
+    ranked = sorted(samples, key=lambda s: s.seconds)
+    good = [s for s in samples if 200 <= s.status < 300]
+    wire = [s.wire_bytes for s in good if s.wire_bytes is not None]
+    return {
+        "statuses": dict(sorted(statuses.items())),
+        "answered_p50_ms": round(percentile(ranked, 0.50).seconds * 1000, 3),
+        "answered_p99_ms": round(percentile(ranked, 0.99).seconds * 1000, 3),
+        "body_bytes_mean": round(sum(s.body_bytes for s in good) / len(good)) if good else None,
+        "wire_bytes_mean": round(sum(wire) / len(wire)) if wire else None,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
