@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli import admin, load, node, serve
+from cli import admin, export, load, node, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parser(commands)
     node.add_parser(commands)
     load.add_parser(commands)
+    export.add_parser(commands)
     admin.add_parsers(commands)
     return parser
 

@@ -17,6 +17,7 @@ from core.fields import (
     MAX_KEYWORD_CHARS,
     MAX_METADATA_VALUE_CHARS,
     METADATA_HEADER_PREFIX,
+    RETURNED,
     TABLE,
     TENANT_FIELD,
     Kind,
@@ -120,6 +121,7 @@ class DocumentBase(BaseModel):
     def from_raw(cls, raw: RawRequest, tenant_id: str, cost: float | None = None) -> Self:
         """Build the indexed document; `cost` fills in when the record has none (see core.pricing)."""
         values = {name: build(raw, cost) for name, build in _BUILDERS.items()}
+        values[SIZE_FIELD] = returned_text_chars(values)
         return cls.model_validate({TENANT_FIELD: tenant_id, **values})
 
     @property
@@ -182,10 +184,22 @@ _TRANSFORMS: dict[str, Builder] = {
     "prompt": lambda raw, _cost: extract_prompt(raw.request_body),
     "metadata": lambda raw, _cost: collect_metadata(raw.request_headers, raw.metadata),
 }
-_missing = [row.name for row in TABLE if row.origin is Origin.DERIVED and row.name not in _TRANSFORMS]
+# Derived from the other fields once they are built, rather than from the raw record.
+SIZE_FIELD = "size_chars"
+_missing = [
+    row.name for row in TABLE if row.origin is Origin.DERIVED and row.name not in _TRANSFORMS and row.name != SIZE_FIELD
+]
 if _missing:
     raise RuntimeError(f"core/documents.py: derived fields {_missing} have no builder in _TRANSFORMS")
-_BUILDERS: dict[str, Builder] = {row.name: _TRANSFORMS.get(row.name) or _copied(row.name) for row in TABLE}
+_BUILDERS: dict[str, Builder] = {
+    row.name: _TRANSFORMS.get(row.name) or _copied(row.name) for row in TABLE if row.name != SIZE_FIELD
+}
+_RETURNED_NAMES = frozenset(RETURNED)
+
+
+def returned_text_chars(values: dict[str, Any]) -> int:
+    """The characters of every returned string value: about the bytes a request adds to an API answer."""
+    return sum(len(value) for name, value in values.items() if name in _RETURNED_NAMES and isinstance(value, str))
 
 
 def document_id(tenant_id: str, request_id: str) -> str:

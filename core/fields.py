@@ -113,6 +113,15 @@ TABLE: tuple[RequestField, ...] = (
         sortable=True,
     ),
     _row(
+        "size_chars",
+        Kind.INTEGER,
+        "Characters of the request's returned text (bodies, completion, URL and the rest), computed at indexing: "
+        "a page can be sized before its documents are fetched.",
+        origin=Origin.DERIVED,
+        returned=False,
+        filterable=False,
+    ),
+    _row(
         "prompt",
         Kind.TEXT,
         "The prompt text extracted from the request body (searched and filterable, not returned).",

@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +54,13 @@ class ServiceSettings(BaseSettings):
     # One answer's size: a page of 1,000 requests with large bodies can run to tens of MB, and rendering and
     # sending it would hold up every other client of the process. Past it: a 400 asking for less.
     max_response_bytes: int = Field(default=16_000_000, ge=100_000)
+    # One engine call of an export (a page of 1,000 requests, bodies and all, or opening the point in time): larger
+    # than a list page, and the export's client waits for the stream anyway, so it gets longer than the client's.
+    export_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Signs paging cursors (service.cursor). Unset: one is generated on first use and kept in OpenSearch, so every
+    # instance and restart shares it; set it to rotate (outstanding cursors then stop working) or to keep it
+    # out of the cluster.
+    cursor_secret: SecretStr | None = Field(default=None, min_length=16)
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,8 @@
 """Index templates and the indices/aliases behind them.
 
 Request documents are written through `<prefix>-write` (an alias with a write index, so indices can roll over)
-and read through `<prefix>` (a read alias over every generation). API keys live in `<prefix>-keys`.
+and read through `<prefix>` (a read alias over every generation). API keys live in `<prefix>-keys`; the service's
+generated secrets (the cursor-signing key) in `<prefix>-secrets`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class IndexNames:
     @property
     def keys_index(self) -> str:
         return f"{self.prefix}-keys"
+
+    @property
+    def secrets_index(self) -> str:
+        return f"{self.prefix}-secrets"
 
 
 def load_template(name: str) -> dict[str, Any]:
@@ -107,7 +112,9 @@ async def _create_ignoring_race(client: AsyncOpenSearch, index: str, body: dict[
 
 async def delete_all(client: AsyncOpenSearch, names: IndexNames) -> None:
     """Remove every index and template of this prefix (tests and demo resets)."""
-    await client.indices.delete(index=f"{names.pattern},{names.keys_index}", ignore_unavailable=True)
+    await client.indices.delete(
+        index=f"{names.pattern},{names.keys_index},{names.secrets_index}", ignore_unavailable=True
+    )
     for template in (f"{names.prefix}-requests", f"{names.prefix}-keys"):
         if await client.indices.exists_index_template(name=template):
             await client.indices.delete_index_template(name=template)

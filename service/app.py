@@ -17,8 +17,11 @@ from service.context import SERVICES, Services
 from service.docs import DOCS_PATH, SCRIPT_PATH, docs_page, redoc_script
 from service.engine_errors import api_error_for
 from service.errors import ApiError, json_error
+from service.export_api import export_requests
 from service.handlers import health, list_requests, openapi_document
 from service.keys import KeyStore
+from service.request_by_id import get_request
+from service.secret import CURSOR_SECRET, CursorSecret
 from service.server import HTTP_PARSER_LIMITS
 
 log = logging.getLogger(__name__)
@@ -78,7 +81,10 @@ def create_app(client: AsyncOpenSearch, settings: ServiceSettings) -> web.Applic
         keys=KeyStore(client, names, settings.key_cache_seconds),
         settings=settings,
     )
+    app[CURSOR_SECRET] = CursorSecret(client, names, settings.cursor_secret)
     app.router.add_route("*", "/api/v1/requests", list_requests)
+    app.router.add_route("*", "/api/v1/export", export_requests)
+    app.router.add_route("*", "/api/v1/requests/{id}", get_request)  # `{id}` stops at `/`: one path segment
     app.router.add_get("/api/v1/openapi.json", openapi_document)
     app.router.add_get(DOCS_PATH, docs_page)
     app.router.add_get(SCRIPT_PATH, redoc_script)

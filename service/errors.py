@@ -9,6 +9,8 @@ from pydantic import BaseModel
 MISSING_KEY = "You must be logged in or provide an API key."
 INVALID_KEY = "Invalid API key."
 METHOD_NOT_ALLOWED = "Method not allowed"
+# Ours: the same for an id nobody has and another tenant's.
+REQUEST_NOT_FOUND = "Request not found."
 
 
 class ErrorBody(BaseModel):

@@ -17,12 +17,14 @@ from aiohttp.http_exceptions import LineTooLong
 from opensearchpy.exceptions import NotFoundError
 from pydantic import BaseModel
 
-from core.fields import FIELDS, METADATA_PREFIX, RELEVANCE, RETURNED, SEARCHED_TEXT_FIELDS, Kind
+from core.documents import MAX_ID_LENGTH
+from core.fields import FIELDS, MAX_KEYWORD_CHARS, METADATA_PREFIX, RELEVANCE, RETURNED, SEARCHED_TEXT_FIELDS, Kind
 from core.settings import ServiceSettings
 from service.auth import MAX_KEY_LENGTH
+from service.cursor import INVALID_CURSOR, MAX_CURSOR_CHARS
 from service.docs import DOCS_PATH
 from service.engine_errors import api_error_for
-from service.errors import INVALID_KEY, METHOD_NOT_ALLOWED, MISSING_KEY, ErrorBody
+from service.errors import INVALID_KEY, METHOD_NOT_ALLOWED, MISSING_KEY, REQUEST_NOT_FOUND, ErrorBody
 from service.filters import (
     MAX_CLAUSES,
     MAX_FILTER_LENGTH,
@@ -216,7 +218,17 @@ def _page_number_notes() -> str:
         f" A page may not reach past result {_n(MAX_RESULT_WINDOW)}: `pageNumber * pageSize` must be at most "
         f"{_n(MAX_RESULT_WINDOW)} (so `pageNumber` is at most {_n(MAX_RESULT_WINDOW)}, with `pageSize=1`; with the "
         f"largest `pageSize`, {_n(MAX_PAGE_SIZE)}, at most {_n(MAX_RESULT_WINDOW // MAX_PAGE_SIZE)}). A deeper page "
-        "is a 400 naming `pageNumber`: narrow the results with `search` or `filter` instead."
+        "is a 400 naming `pageNumber`: page on with `cursor` (every page's `nextCursor`) instead."
+    )
+
+
+def _cursor_notes() -> str:
+    return (
+        f" At most {_n(MAX_CURSOR_CHARS)} characters. Opaque and signed: it continues only the query it came from "
+        "(same tenant, `user_id`, `app_id`, `search`, `filter`, `sortBy`, `sortOrder`; `pageSize` and `fields` may "
+        'change), and anything else, or an edited cursor, is a 400 `{"error": "Invalid cursor."}`. Not together '
+        "with `pageNumber`. It holds no server state, so it does not expire: it continues after the last request "
+        "of its page over the requests as they are then."
     )
 
 
@@ -286,6 +298,7 @@ operators and values of the wrong type are a 400 that names them.
 - at most {MAX_RULES} rules and groups in all (in a plain map, conditions);
 - at most {_n(MAX_LIST_VALUES)} values for {_code(listed)};
 - at most {MAX_PATTERN_LENGTH} characters in a value of {_code(capped)};
+- keyword fields hold at most {_n(MAX_KEYWORD_CHARS)} characters (longer values are refused when logged);
 - at most {_n(MAX_CLAUSES)} OpenSearch clauses for the filter and `search` together.
 
 **Examples**:
@@ -309,6 +322,7 @@ def _parameter_notes() -> dict[str, str]:
         "sortBy": _sort_notes(),
         "pageSize": f" From 1 to {_n(MAX_PAGE_SIZE)}." + _answer_size_note(),
         "pageNumber": _page_number_notes(),
+        "cursor": _cursor_notes(),
         "filter": _filter_notes(),
     }
 
@@ -318,6 +332,7 @@ def _parameter_notes() -> dict[str, str]:
 _SCHEMA_LIMITS: dict[str, dict[str, Any]] = {
     "pageNumber": {"maximum": MAX_RESULT_WINDOW},
     "filter": {"maxLength": MAX_FILTER_LENGTH},
+    "cursor": {"maxLength": MAX_CURSOR_CHARS},
 }
 _PARAMETER_EXAMPLES: dict[str, dict[str, Any]] = {
     "search": {"examples": {"phrase": {"summary": "A phrase, without drafts", "value": '"refund policy" -draft'}}},
@@ -403,7 +418,7 @@ _BAD_REQUESTS: dict[str, tuple[str, dict[str, str]]] = {
 
 
 def _responses(page_ref: dict[str, Any]) -> dict[str, Any]:
-    example_page = RequestsPage.model_validate({"requests": [_EXAMPLE_REQUEST], "totalCount": 1})
+    example_page = RequestsPage.model_validate({"requests": [_EXAMPLE_REQUEST], "totalCount": 1, "nextCursor": None})
     return {
         "200": {
             "description": "A page of requests, in the order asked for, and the exact number of matches.",
@@ -418,7 +433,10 @@ def _responses(page_ref: dict[str, Any]) -> dict[str, Any]:
         },
         "400": _error(
             "A parameter is invalid (the message names it), or the request is not valid HTTP.",
-            {name: _Example(summary, _bad_request(params)) for name, (summary, params) in _BAD_REQUESTS.items()},
+            {
+                **{name: _Example(summary, _bad_request(params)) for name, (summary, params) in _BAD_REQUESTS.items()},
+                "invalidCursor": _Example("A cursor edited, or from another query or tenant", INVALID_CURSOR),
+            },
         ),
         "401": _error(
             f"No API key, or one that is unknown, revoked, longer than {MAX_KEY_LENGTH} characters or not ASCII. "
@@ -453,6 +471,105 @@ def _responses(page_ref: dict[str, Any]) -> dict[str, Any]:
             },
             {"Retry-After": _Header("Seconds to wait before retrying.", {"type": "integer", "minimum": 0})},
         ),
+    }
+
+
+REQUEST_PATH = "/api/v1/requests/{id}"
+
+
+def _lookup_operation(list_parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    """`GET /api/v1/requests/{id}`: one request, or a 404 that does not say whether another tenant has it."""
+    responses = _responses({"$ref": REF_TEMPLATE.format(model="RequestsPage")})
+    return {
+        "tags": [TAG],
+        "operationId": "getRequest",
+        "summary": "One logged request, by its id",
+        "description": (
+            "The request object with this id in the API key's tenant, with the same fields as the list (`fields` "
+            "chooses fewer). An id that no request of the tenant has, including another tenant's, is the same 404."
+        ),
+        "parameters": [
+            {
+                "name": "id",
+                "in": "path",
+                "required": True,
+                "description": f"The request's id, percent-encoded (a `/` as `%2F`); at most {MAX_ID_LENGTH} characters.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH},
+            },
+            *(entry for entry in list_parameters if entry["name"] == "fields"),
+        ],
+        "security": [{SECURITY_SCHEME: []}],
+        "responses": {
+            "200": {
+                "description": "The request.",
+                "content": {"application/json": {"schema": {"$ref": REF_TEMPLATE.format(model="RequestOut")}}},
+            },
+            "400": _error(
+                "`id` is longer than the limit or badly percent-encoded, or `fields` names an unknown field.",
+                {"badFields": _Example("An unknown field", _bad_request({"fields": "nope"}))},
+            ),
+            "401": responses["401"],
+            "404": _error(
+                "No request of the tenant has this id.", {"notFound": _Example("Not found", REQUEST_NOT_FOUND)}
+            ),
+            "405": responses["405"],
+            "503": responses["503"],
+        },
+    }
+
+
+EXPORT_PATH = "/api/v1/export"
+
+
+def _export_operation(list_parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    """`GET /api/v1/export`: every matching request, streamed."""
+    responses = _responses({"$ref": REF_TEMPLATE.format(model="RequestsPage")})
+    selection = [entry for entry in list_parameters if entry["name"] not in ("pageSize", "pageNumber", "cursor")]
+    row = {"$ref": REF_TEMPLATE.format(model="RequestOut")}
+    return {
+        "tags": [TAG],
+        "operationId": "exportRequests",
+        "summary": "Every request a query matches, streamed as NDJSON or CSV",
+        "description": (
+            "The list's selection and sort parameters (`pageSize`, `pageNumber` and `cursor` are a 400), no 10,000 "
+            "limit: a point in time and `search_after` pages, written as the client reads (chunked; gzip when "
+            "asked). CSV cells starting with `= + - @`, tab or CR (or `'`) get a leading `'`, which the CSV loader "
+            "removes again. An engine failure after the first byte can only show as a cut connection."
+        ),
+        "parameters": [
+            *selection,
+            {
+                "name": "format",
+                "in": "query",
+                "required": False,
+                "description": "`ndjson` (one request object per line, as in the list) or `csv`.",
+                "schema": {"type": "string", "enum": ["ndjson", "csv"], "default": "ndjson"},
+            },
+        ],
+        "security": [{SECURITY_SCHEME: []}],
+        "responses": {
+            "200": {
+                "description": "Every matching request of the tenant, in the order asked for.",
+                "headers": {
+                    "Content-Disposition": {
+                        "description": 'attachment; filename="requests-<tenant>-<YYYYMMDDTHHMMSSZ>.<ext>"',
+                        "schema": {"type": "string"},
+                    }
+                },
+                "content": {
+                    "application/x-ndjson": {"schema": row},
+                    "text/csv": {"schema": {"type": "string", "description": "A header row, then one row a request."}},
+                },
+            },
+            "400": responses["400"],
+            "401": responses["401"],
+            "405": _error(
+                "Any method but GET (HEAD would open a point in time to send nothing).",
+                {"methodNotAllowed": _Example("POST, HEAD, ...", METHOD_NOT_ALLOWED)},
+                {"Allow": _Header("`GET`.", {"type": "string", "example": "GET"})},
+            ),
+            "503": responses["503"],
+        },
     }
 
 
@@ -500,7 +617,9 @@ def openapi_spec() -> dict[str, Any]:
                     "security": [{SECURITY_SCHEME: []}],
                     "responses": _responses(page_ref),
                 }
-            }
+            },
+            REQUEST_PATH: {"get": _lookup_operation(parameters)},
+            EXPORT_PATH: {"get": _export_operation(parameters)},
         },
         "components": {
             "schemas": components,

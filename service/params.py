@@ -1,4 +1,4 @@
-"""The query parameters of `GET /api/v1/requests`, validated into one model.
+"""The query parameters of `GET /api/v1/requests` (and of `GET /api/v1/requests/{id}`), validated into models.
 
 Each problem becomes a 400 whose message names the parameter and says what is wrong.
 """
@@ -72,6 +72,16 @@ class RequestsQuery(BaseModel):
             json_schema_extra={"example": "id,createdAt,model,cost"},
         ),
     ] = None
+    cursor: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Where the next page starts: the `nextCursor` of the previous answer, sent with the same other "
+                "parameters (`pageSize` and `fields` may change). Not with `pageNumber`. Reaches past result "
+                f"{MAX_RESULT_WINDOW:,}, to the end."
+            )
+        ),
+    ] = None
 
     @field_validator("pageSize", "pageNumber", mode="before")
     @classmethod
@@ -84,24 +94,11 @@ class RequestsQuery(BaseModel):
     @field_validator("fields")
     @classmethod
     def _known_fields(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        unknown = [name for name in _field_names(value) if name not in RETURNED]
-        if unknown:
-            raise PydanticCustomError(
-                "unknown_fields",
-                "unknown field {unknown}; the fields are {known}",
-                {"unknown": repr(unknown[0]), "known": ", ".join(RETURNED)},
-            )
-        return value
+        return known_fields(value)
 
     @property
     def returned_fields(self) -> list[str]:
-        """What each request object holds, in the table's order: the chosen fields plus `id`, or all."""
-        if self.fields is None:
-            return list(RETURNED)
-        chosen = {"id", *_field_names(self.fields)}
-        return [name for name in RETURNED if name in chosen]
+        return returned_fields(self.fields)
 
     @field_validator("sortBy")
     @classmethod
@@ -115,7 +112,7 @@ class RequestsQuery(BaseModel):
     def _lower_order(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("user_id", "app_id", "search", "filter", "fields", mode="before")
+    @field_validator("user_id", "app_id", "search", "filter", "fields", "cursor", mode="before")
     @classmethod
     def _blank_is_absent(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -123,6 +120,53 @@ class RequestsQuery(BaseModel):
     @property
     def offset(self) -> int:
         return (self.pageNumber - 1) * self.pageSize
+
+
+class LookupQuery(BaseModel):
+    """Query parameters of `GET /api/v1/requests/{id}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fields: Annotated[
+        str | None,
+        Field(description="Comma-separated fields to return (`id` always comes too); default: every field."),
+    ] = None
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _blank_is_absent(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: str | None) -> str | None:
+        return known_fields(value)
+
+    @property
+    def returned_fields(self) -> list[str]:
+        return returned_fields(self.fields)
+
+
+def known_fields(value: str | None) -> str | None:
+    """`fields` as given, once every name in it is a returned field."""
+    if value is None:
+        return None
+    unknown = [name for name in _field_names(value) if name not in RETURNED]
+    if unknown:
+        raise PydanticCustomError(
+            "unknown_fields",
+            "unknown field {unknown}; the fields are {known}",
+            {"unknown": repr(unknown[0]), "known": ", ".join(RETURNED)},
+        )
+    return value
+
+
+def returned_fields(fields: str | None) -> list[str]:
+    """What each request object holds, in the table's order: the chosen fields plus `id`, or all."""
+    if fields is None:
+        return list(RETURNED)
+    chosen = {"id", *_field_names(fields)}
+    return [name for name in RETURNED if name in chosen]
 
 
 def _field_names(text: str) -> list[str]:
@@ -135,13 +179,16 @@ class ParameterError(ValueError):
 
 def parse_query(params: Mapping[str, str], keys: list[str]) -> RequestsQuery:
     """Validate the raw query string (`keys` lists every name as sent, to catch repeats)."""
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
-    if repeated:
-        raise ParameterError(f"{repeated[0]}: given more than once; send each parameter at most once")
+    _refuse_repeats(keys)
     try:
         query = RequestsQuery.model_validate(dict(params))
     except ValidationError as error:
-        raise ParameterError(_describe(error)) from None
+        raise ParameterError(_describe(error, RequestsQuery)) from None
+    if query.cursor is not None and "pageNumber" in params:
+        raise ParameterError(
+            "pageNumber, cursor: send one or the other; a cursor already says where its page starts (send the "
+            "same parameters as for the page it came from, with cursor in place of pageNumber)"
+        )
     if query.offset + query.pageSize > MAX_RESULT_WINDOW:
         raise ParameterError(
             f"pageNumber: page {query.pageNumber} of size {query.pageSize} reaches past result "
@@ -150,13 +197,28 @@ def parse_query(params: Mapping[str, str], keys: list[str]) -> RequestsQuery:
     return query
 
 
-def _describe(error: ValidationError) -> str:
+def parse_lookup(params: Mapping[str, str], keys: list[str]) -> LookupQuery:
+    """Validate the query string of `GET /api/v1/requests/{id}`."""
+    _refuse_repeats(keys)
+    try:
+        return LookupQuery.model_validate(dict(params))
+    except ValidationError as error:
+        raise ParameterError(_describe(error, LookupQuery)) from None
+
+
+def _refuse_repeats(keys: list[str]) -> None:
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ParameterError(f"{repeated[0]}: given more than once; send each parameter at most once")
+
+
+def _describe(error: ValidationError, model: type[BaseModel]) -> str:
     """The first problem, in the parameters' own terms where the generic wording would not tell a client enough."""
     first = error.errors(include_url=False)[0]
     name = error_location(first, "query")
     kind = first["type"]
     if kind == "extra_forbidden":
-        allowed = ", ".join(RequestsQuery.model_fields)
+        allowed = ", ".join(model.model_fields)
         return f"{name}: unknown parameter; the parameters are {allowed}"
     if name == "sortBy":
         return f"sortBy: {first.get('input')!r} is not sortable; use one of {', '.join(SORTABLE)}"

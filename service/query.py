@@ -1,29 +1,44 @@
-"""Builds the OpenSearch search body for one API call: the only place that does.
+"""Builds the OpenSearch search body for each API call (a page of requests, or one request by id): the only
+place that does, so the tenant term is added here and nowhere else.
 
 The benchmark sends this same body straight to OpenSearch to measure what the service adds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from core.fields import RELEVANCE
+from pydantic import StrictFloat, StrictInt, StrictStr
+
+from core.fields import RELEVANCE, TENANT_FIELD
 from service.filters import parse_filter
 from service.filters.limits import MAX_CLAUSES
 from service.filters.render import count_clauses
 from service.params import RequestsQuery
 from service.search_text import search_clause
 
+# What the engine answers as sort values: strings (keywords, IPs, `Infinity` for a missing double), integers
+# (dates, booleans as 0/1, integer fields and their missing-value sentinels), floats (doubles, `_score`) and
+# null (a missing keyword or IP).
+SortValue = StrictStr | StrictInt | StrictFloat | None
+
 TIE_BREAKER = "id"
 
 
-def build_search_body(query: RequestsQuery, tenant_id: str) -> dict[str, Any]:
+def build_search_body(
+    query: RequestsQuery, tenant_id: str, search_after: Sequence[SortValue] | None = None
+) -> dict[str, Any]:
     """The search body for `query`, confined to `tenant_id`.
 
     The tenant term sits at the top of `bool.filter`, beside (never inside) anything the client sent, and the top
     level has no `should`: client clauses can only narrow the tenant's documents, never widen past them.
+
+    With `search_after` (the sort values a cursor carried, service.cursor) the page starts after them instead of
+    at an offset, so it can lie past the engine's 10,000-result window; it asks for one request more than the
+    page, whose presence says whether the results continue.
     """
-    filters: list[dict[str, Any]] = [{"term": {"tenant_id": tenant_id}}]
+    filters: list[dict[str, Any]] = [tenant_filter(tenant_id)]
     if query.user_id is not None:
         filters.append({"term": {"user_id": query.user_id}})
     if query.app_id is not None:
@@ -35,7 +50,7 @@ def build_search_body(query: RequestsQuery, tenant_id: str) -> dict[str, Any]:
     text = search_clause(query.search or "", search_budget)
     if text is not None:
         bool_query["must"] = [text]
-    return {
+    body: dict[str, Any] = {
         "query": {"bool": bool_query},
         "sort": sort_clauses(query),
         "from": query.offset,
@@ -43,6 +58,22 @@ def build_search_body(query: RequestsQuery, tenant_id: str) -> dict[str, Any]:
         "track_total_hits": True,
         "_source": query.returned_fields,
     }
+    if search_after is not None:
+        del body["from"]
+        body["size"] = query.pageSize + 1
+        body["search_after"] = list(search_after)
+    return body
+
+
+def build_lookup_body(request_id: str, tenant_id: str, fields: list[str]) -> dict[str, Any]:
+    """The search body for one request by its id, confined to `tenant_id` like every list query: another
+    tenant's request with the same id is not found, exactly as an absent one."""
+    filters = [tenant_filter(tenant_id), {"term": {"id": request_id}}]
+    return {"query": {"bool": {"filter": filters}}, "size": 1, "_source": fields}
+
+
+def tenant_filter(tenant_id: str) -> dict[str, Any]:
+    return {"term": {TENANT_FIELD: tenant_id}}
 
 
 def sort_clauses(query: RequestsQuery) -> list[dict[str, Any]]:

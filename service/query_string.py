@@ -24,16 +24,16 @@ def decode_query(raw: str) -> list[tuple[str, str]]:
         if not part:
             continue
         raw_name, _, raw_value = part.partition("=")
-        name = _decode(raw_name, None)
-        pairs.append((name, _decode(raw_value, name)))
+        name = decode_percent(raw_name.replace("+", " "), "a parameter name")
+        pairs.append((name, decode_percent(raw_value.replace("+", " "), f"{name}: the value")))
     return pairs
 
 
-def _decode(text: str, parameter: str | None) -> str:
-    subject = f"{parameter}: the value" if parameter is not None else "a parameter name"
+def decode_percent(text: str, subject: str) -> str:
+    """`text` percent-decoded as UTF-8, strictly; `subject` starts the message (`user_id: the value`)."""
     if _BAD_ESCAPE.search(text):
         raise QueryStringError(f"{subject} has a '%' that is not followed by two hex digits (bad percent-encoding)")
     try:
-        return unquote_to_bytes(text.replace("+", " ")).decode("utf-8")
+        return unquote_to_bytes(text).decode("utf-8")
     except UnicodeDecodeError:
         raise QueryStringError(f"{subject} is not valid UTF-8 once percent-decoded") from None

@@ -60,6 +60,12 @@ class RequestsPage(BaseModel):
 
     requests: list[RequestOut] = Field(description="The page's requests, in the order asked for.")
     totalCount: int = Field(ge=0, description="How many requests match, over all pages (exact).")
+    nextCursor: str | None = Field(
+        description=(
+            "Send as `cursor` (with the same other parameters) for the next page, past result 10,000 too; null on "
+            "the last page."
+        )
+    )
 
 
 # Fields the response needs from `_source`; the tenant and the derived prompt stay inside.

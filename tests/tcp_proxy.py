@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 
 class TcpProxy:
@@ -13,6 +14,7 @@ class TcpProxy:
         self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
         self.hang = False  # accept connections but never answer: an engine that stopped responding
+        self.bytes_from_target = 0  # what the engine sent back: shows whether a call fetched documents
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
@@ -45,16 +47,23 @@ class TcpProxy:
             writer.close()
             return
         try:
-            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer, self._count))
         finally:
             for w in (writer, up_writer):
                 w.close()
             self._tasks.discard(task)  # type: ignore[arg-type]
 
+    def _count(self, size: int) -> None:
+        self.bytes_from_target += size
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+
+async def _pipe(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, count: Callable[[int], None] | None = None
+) -> None:
     with contextlib.suppress(ConnectionError, asyncio.CancelledError):
         while data := await reader.read(65536):
+            if count is not None:
+                count(len(data))
             writer.write(data)
             await writer.drain()
     with contextlib.suppress(Exception):

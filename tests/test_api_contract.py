@@ -250,6 +250,6 @@ async def test_openapi_document_describes_the_endpoint(api: Api) -> None:
     assert {"user_id", "search", "sortBy", "sortOrder", "pageSize", "pageNumber", "filter"} <= names
     assert set(operation["responses"]) >= {"200", "400", "401", "405", "503"}
     page = spec["components"]["schemas"]["RequestsPage"]
-    assert set(page["properties"]) == {"requests", "totalCount"}
+    assert set(page["properties"]) == {"requests", "totalCount", "nextCursor"}
     out = spec["components"]["schemas"]["RequestOut"]["properties"]
     assert set(SPEC_FIELDS) <= set(out)

@@ -210,8 +210,16 @@ async def test_begins_with_finds_a_word_that_is_not_the_first(api: Api, words_ke
     assert status == 200 and [r["id"] for r in body["requests"]] == ["h006"]
 
 
-@pytest.mark.parametrize("operator", ["=", "!=", "contains", "doesNotContain", "beginsWith", "in"])
-@pytest.mark.parametrize("value", ["!!!", "  ", "-- ..", "½"])
+@pytest.mark.parametrize(
+    ("operator", "value"),
+    [
+        (operator, value)
+        for operator in ("=", "!=", "contains", "doesNotContain", "beginsWith", "in")
+        for value in ("!!!", "  ", "-- ..", "½")
+        # A blank list item is no value at all (react-querybuilder's formatQuery drops it), not a bad one.
+        if not (operator == "in" and not value.strip())
+    ],
+)
 async def test_a_text_value_with_nothing_to_match_is_a_400(api: Api, words_key: str, operator: str, value: str) -> None:
     given: object = [value, "answer"] if operator == "in" else value  # a list: one bad item spoils it
     status, body = await get(api, words_key, "filter=" + rule("completion", operator, given))

@@ -99,7 +99,7 @@ async def test_pages_never_overlap_or_skip(api: Api, key_a: str, size: int, fiel
 
 async def test_page_past_the_end_is_empty_with_the_total(api: Api, key_a: str) -> None:
     body = await get(api, key_a, pageSize=10, pageNumber=4)
-    assert body == {"requests": [], "totalCount": 25}
+    assert body == {"requests": [], "totalCount": 25, "nextCursor": None}
 
 
 @pytest.mark.parametrize(

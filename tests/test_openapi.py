@@ -33,6 +33,7 @@ from opensearchpy import AsyncOpenSearch
 from referencing.exceptions import Unresolvable
 
 import service.auth
+import service.cursor
 import service.filters.limits
 import service.limits
 import service.params
@@ -59,6 +60,7 @@ LIMIT_MODULES: tuple[ModuleType, ...] = (
     service.limits,
     service.filters.limits,
     service.auth,
+    service.cursor,
 )
 
 
@@ -174,6 +176,9 @@ def limit_places(spec: dict[str, Any]) -> dict[str, str]:
         "MAX_PATTERN_LENGTH": filter_text,
         "MAX_CLAUSES": filter_text + search,
         "MAX_KEY_LENGTH": responses["401"]["description"],
+        "MAX_CURSOR_CHARS": parameter(spec, "cursor")["description"],
+        "MAX_KEYWORD_CHARS": filter_text,
+        "MAX_ID_LENGTH": spec["paths"]["/api/v1/requests/{id}"]["get"]["parameters"][0]["description"],
     }
 
 
@@ -286,7 +291,7 @@ async def test_response_fields_are_nullable_and_id_is_always_sent(spec: dict[str
     assert "IPv4 or IPv6" in out["description"]
     assert out["properties"]["ip"]["examples"] == ["203.0.113.7", "2001:db8::1"]
     page = resolve(spec, "#/components/schemas/RequestsPage")
-    assert set(page["required"]) == {"requests", "totalCount"}
+    assert set(page["required"]) == {"requests", "totalCount", "nextCursor"}
 
 
 async def test_a_sparse_request_is_answered_with_every_key(spec: dict[str, Any], api: Api, key: str) -> None:
@@ -518,3 +523,29 @@ async def test_the_script_is_sent_compressed_to_clients_that_accept_it(api: Api)
 )
 def test_accept_encoding(header: str, accepted: bool) -> None:
     assert _accepts_gzip(header) is accepted
+
+
+async def test_one_request_by_id_is_described(spec: dict[str, Any]) -> None:
+    lookup = spec["paths"]["/api/v1/requests/{id}"]["get"]
+    assert lookup["operationId"] == "getRequest"
+    (path_id,) = [entry for entry in lookup["parameters"] if entry["in"] == "path"]
+    assert path_id["name"] == "id" and path_id["required"] and path_id["schema"]["maxLength"] == 512
+    assert resolve(spec, lookup["responses"]["200"]["content"]["application/json"]["schema"]["$ref"])
+    assert lookup["responses"]["404"]["content"]["application/json"]["examples"]["notFound"]["value"] == {
+        "error": "Request not found."
+    }
+
+
+async def test_cursor_paging_is_described(spec: dict[str, Any]) -> None:
+    cursor = parameter(spec, "cursor")
+    assert cursor["schema"]["maxLength"] == service.cursor.MAX_CURSOR_CHARS and "pageNumber" in cursor["description"]
+    examples = operation(spec)["responses"]["400"]["content"]["application/json"]["examples"]
+    assert examples["invalidCursor"]["value"] == {"error": "Invalid cursor."}
+    assert "nextCursor" in resolve(spec, "#/components/schemas/RequestsPage")["properties"]
+
+
+async def test_the_export_is_described(spec: dict[str, Any]) -> None:
+    export = spec["paths"]["/api/v1/export"]["get"]
+    names = [entry["name"] for entry in export["parameters"]]
+    assert "format" in names and not {"pageSize", "pageNumber", "cursor"} & set(names)
+    assert set(export["responses"]["200"]["content"]) == {"application/x-ndjson", "text/csv"}

@@ -2,6 +2,10 @@
 
 CSV has no null, so an empty cell means "not given". Rows may span lines (quoted newlines), so positions are row
 numbers (the header is row 0) with the byte offset after the row for resuming.
+
+A cell that begins with `'` followed by `=`, `+`, `-`, `@`, a tab, a carriage return or another `'` loses that
+first `'`: it is the spreadsheet-safety prefix `GET /api/v1/export` and `llmsearch export` put before such cells
+(service/csv_safe.py), so their CSV files load back to exactly the values exported.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from loaders.sources.files import PROGRESS_EVERY, FileSource, open_stream, read_
 REQUIRED_COLUMNS = ("id", "createdAt")
 # Cells that hold JSON objects the document model wants as objects (bodies may stay JSON text).
 OBJECT_COLUMNS = frozenset({"metadata"})
+# The export's spreadsheet-safety prefix, and what it may precede (the inverse of service/csv_safe.py, which this
+# package cannot import; tests/test_csv_safe.py checks the pair round-trips).
+SAFETY_QUOTE = "'"
+_QUOTED_STARTS = frozenset("=+-@\t\r'")
 
 
 class CsvSource(FileSource):
@@ -102,9 +110,10 @@ def row_record(position: Position, names: list[str], row: list[str]) -> SourceRe
     if len(row) != len(names):
         return SourceRecord(position, error=f"row has {len(row)} fields, the header has {len(names)}", raw=row)
     data: dict[str, Any] = {}
-    for name, cell in zip(names, row, strict=True):
-        if cell == "":
+    for name, text in zip(names, row, strict=True):
+        if text == "":
             continue
+        cell = without_safety_quote(text)
         if name in OBJECT_COLUMNS:
             try:
                 data[name] = json.loads(cell)
@@ -115,6 +124,11 @@ def row_record(position: Position, names: list[str], row: list[str]) -> SourceRe
         else:
             data[name] = cell
     return SourceRecord(position, data=data, raw=dict(zip(names, row, strict=True)))
+
+
+def without_safety_quote(cell: str) -> str:
+    """`cell` without the export's spreadsheet-safety prefix, if it has one."""
+    return cell[1:] if cell[:1] == SAFETY_QUOTE and cell[1:2] in _QUOTED_STARTS else cell
 
 
 class _LineFeed:
