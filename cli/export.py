@@ -20,9 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import os
-import signal
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -38,11 +36,13 @@ from rich.text import Text
 
 from cli.arguments import tenant_id
 from cli.engine_url import resolve_url
+from cli.signals import Interrupted, until_signalled
 from core.engine import make_client
 from core.fields import SORTABLE
 from core.settings import ServiceSettings, opensearch_settings
 from core.templates import IndexNames
 from core.validation import describe_validation
+from loaders.checkpoint import write_atomically
 from service.export import FORMATS, ExportFormat, ExportScan, Rows, export_body, rows_for
 from service.filters import FilterError
 from service.params import ParameterError, RequestsQuery, parse_query
@@ -170,7 +170,7 @@ def run_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # before the handlers are in place: nothing written yet
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except _Interrupted as stop:
+    except Interrupted as stop:
         print(
             f"interrupted by {stop.signal_name}; the checkpoint is saved, rerun with --resume to continue",
             file=sys.stderr,
@@ -230,38 +230,15 @@ def usage(message: str) -> int:
     return EXIT_USAGE
 
 
-class _Interrupted(Exception):
-    def __init__(self, signal_name: str) -> None:
-        super().__init__(signal_name)
-        self.signal_name = signal_name
-
-
 async def _until_signalled(run: ExportRun, resume: bool) -> ExportCheckpoint:
     """Run the export; SIGINT/SIGTERM cancel it, and its finally blocks save the checkpoint and delete the PIT."""
     settings = opensearch_settings()
     with contextlib.redirect_stdout(sys.stderr):  # starting a local node talks; stdout is the summary's
         url = await asyncio.to_thread(resolve_url, settings)
     client = make_client(url, settings)
-    task = asyncio.create_task(run.run(client, resume))
-    received: list[str] = []
-
-    def stop(signum: signal.Signals) -> None:
-        if not received:
-            task.cancel()
-        received.append(signum.name)
-
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop, signum)
     try:
-        return await task
-    except asyncio.CancelledError:
-        if received:
-            raise _Interrupted(received[0]) from None
-        raise
+        return await until_signalled(run.run(client, resume), "saving the checkpoint, releasing the point in time")
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
         await client.close()
 
 
@@ -380,20 +357,6 @@ def read_checkpoint(path: Path) -> ExportCheckpoint | None:
         return ExportCheckpoint.model_validate_json(path.read_bytes())
     except (OSError, ValidationError) as error:
         raise ExportError(f"checkpoint {path} is unreadable ({error}); delete it or run without --resume") from None
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` by a temporary file's rename: a crash leaves the old or the new content, never half."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 class _RateColumn(ProgressColumn):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import signal
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 from cli.arguments import tenant_id
 from cli.engine_url import resolve_url
 from cli.model_flags import FlagError, add_model_flags, model_from_flags
+from cli.signals import Interrupted, until_signalled
 from core.engine import make_client
 from core.settings import ServiceSettings, opensearch_settings
 from core.templates import IndexNames
@@ -104,7 +104,7 @@ def run_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # before the handlers are in place (start-up): nothing to clean up yet
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except _Interrupted as stop:
+    except Interrupted as stop:
         print(
             f"interrupted by {stop.signal_name}; the checkpoint is saved, rerun with --resume to continue",
             file=sys.stderr,
@@ -152,42 +152,18 @@ def open_source(fmt: str, args: argparse.Namespace, options: LoadOptions) -> Sou
     return SyntheticSource(count=args.count, seed=args.seed)
 
 
-class _Interrupted(Exception):
-    def __init__(self, signal_name: str) -> None:
-        super().__init__(signal_name)
-        self.signal_name = signal_name
-
-
 async def _run(source: Source, names: IndexNames, tenant: str | None, options: LoadOptions) -> LoadResult:
     settings = opensearch_settings()
     # Starting or finding the local node talks on stdout, which belongs to the summary (and --json).
     with contextlib.redirect_stdout(sys.stderr):
         url = await asyncio.to_thread(resolve_url, settings)
     client = make_client(url, settings)
-    task = asyncio.create_task(load(source, client=client, names=names, tenant=tenant, options=options))
-    received: list[str] = []
-
-    def stop(signum: signal.Signals) -> None:
-        # The first signal cancels the load, whose finally blocks save the checkpoint and restore backfill
-        # settings; further ones must not interrupt that clean-up.
-        if not received:
-            task.cancel()
-        else:
-            print(f"{signum.name}: still stopping (saving the checkpoint, restoring settings)", file=sys.stderr)
-        received.append(signum.name)
-
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop, signum)
     try:
-        return await task
-    except asyncio.CancelledError:
-        if received:
-            raise _Interrupted(received[0]) from None
-        raise
+        return await until_signalled(
+            load(source, client=client, names=names, tenant=tenant, options=options),
+            "saving the checkpoint, restoring settings",
+        )
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
         await client.close()
 
 

@@ -66,7 +66,11 @@ def read(path: Path) -> Checkpoint | None:
 def write(path: Path, checkpoint: Checkpoint) -> None:
     checkpoint.updated_at = datetime.now(UTC)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = checkpoint.model_dump_json(indent=2).encode()
+    write_atomically(path, checkpoint.model_dump_json(indent=2).encode())
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` by a synced temporary file's rename: a crash leaves the old or the new content, never half."""
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

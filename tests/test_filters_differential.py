@@ -167,7 +167,7 @@ SQL_TYPES: dict[Kind, str] = {
     Kind.BOOLEAN: "boolean",
     Kind.IP: "inet",
 }
-COLUMNS: dict[str, Kind] = {row.name: row.kind for row in TABLE if row.kind in SQL_TYPES}
+COLUMNS: dict[str, Kind] = {row.name: row.kind for row in TABLE if row.filterable and row.kind in SQL_TYPES}
 NUMERIC_KINDS = (Kind.INTEGER, Kind.NUMBER)
 
 # formatQuery's options. `parseNumbers: true` renders every numeric-looking value bare, so `model = "42"` on a
