@@ -37,7 +37,10 @@ async def refuse_oversized_page(
         return  # small pages, and chosen fields (which size_chars does not split), are checked once rendered
     # track_total_hits stays as the page has it: `false` with search_after (a cursor page) and a null sort value
     # makes OpenSearch 3.8 fail with a NullPointerException.
-    probe = {**body, "_source": False, "docvalue_fields": [SIZE_FIELD]}
+    # `stored_fields: _none_` skips `_id` too: reading any stored field decompresses the document's whole stored
+    # block, `_source` included (best_compression), which is the cost this probe exists to avoid (measured on 1M
+    # documents: 27 ms for 1,000 sizes against 170 ms with `_id`).
+    probe = {**body, "_source": False, "stored_fields": "_none_", "docvalue_fields": [SIZE_FIELD]}
     result = await client.search(index=index, body=probe, filter_path="hits.hits.fields")
     hits = result.get("hits", {}).get("hits", [])
     estimated = sum(int(hit.get("fields", {}).get(SIZE_FIELD, [0])[0]) for hit in hits)
