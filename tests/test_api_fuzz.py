@@ -47,16 +47,25 @@ def fuzz_target(opensearch_url: str, index_names: IndexNames, fuzz_key: str) -> 
         yield base_url, fuzz_key
 
 
-def test_generated_requests_never_break_the_service(fuzz_target: tuple[str, str]) -> None:
+# The list is the contract and gets every example; the single-request and export paths a share each. Generated
+# ids almost never exist, so the single request's answers are mostly (correct) 404s.
+OPERATIONS = [("/api/v1/requests", 1.0, 10), ("/api/v1/requests/{id}", 0.2, 0), ("/api/v1/export", 0.2, 10)]
+
+
+@pytest.mark.parametrize(("path", "share", "ok_percent"), OPERATIONS, ids=[path for path, _, _ in OPERATIONS])
+def test_generated_requests_never_break_the_service(
+    fuzz_target: tuple[str, str], path: str, share: float, ok_percent: int
+) -> None:
     base_url, key = fuzz_target
     schema = schemathesis.openapi.from_dict(openapi_spec())
-    operation = schema["/api/v1/requests"]["GET"]
+    operation = schema[path]["GET"]
+    examples = max(50, int(EXAMPLES * share))
     strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
     session = requests.Session()
     sent: list[int] = []
 
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         deadline=None,
         database=None,
         derandomize=True,
@@ -71,6 +80,6 @@ def test_generated_requests_never_break_the_service(fuzz_target: tuple[str, str]
         case.validate_response(response, checks=CHECKS)
 
     run()
-    assert len(sent) >= EXAMPLES
-    assert sent.count(200) > EXAMPLES // 10, "too few requests got through validation to exercise the search path"
-    assert sent.count(400) > 0
+    assert len(sent) >= examples
+    assert sent.count(200) >= examples * ok_percent // 100, "too few requests got through to exercise the search"
+    assert sent.count(400) + sent.count(404) > 0
