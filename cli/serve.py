@@ -60,7 +60,7 @@ async def _run_until_stopped(
         await web.TCPSite(runner, settings.host, settings.port).start()
         base = f"http://{settings.host}:{settings.port}"
         print(f"\nllm-request-search is serving at {base}/api/v1/requests (OpenSearch: {url})")
-        print(f"OpenAPI description: {base}/api/v1/openapi.json")
+        print(f"OpenAPI description: {base}/api/v1/openapi.json (rendered: {base}/docs)")
         if demo_key:
             print(f"Demo API key (tenant 'demo'): {demo_key}")
             print(f"Try: curl -H 'Authorization: Bearer {demo_key}' '{base}/api/v1/requests?search=refund&pageSize=2'")
