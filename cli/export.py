@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from opensearchpy import AsyncOpenSearch
-from opensearchpy.exceptions import OpenSearchException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
@@ -36,7 +35,7 @@ from rich.text import Text
 
 from cli.arguments import tenant_id
 from cli.engine_url import resolve_url
-from cli.signals import Interrupted, until_signalled
+from cli.signals import Stopped, run_resumable, until_signalled
 from core.engine import make_client
 from core.fields import SORTABLE
 from core.settings import ServiceSettings, opensearch_settings
@@ -50,9 +49,7 @@ from service.query import SortValue
 from service.search_text import SearchError
 
 EXIT_OK = 0
-EXIT_FATAL = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 CHECKPOINT_VERSION = 1
 DEFAULT_CHECKPOINT_EVERY = 10_000
 PROGRESS_EVERY = 250  # records between progress updates: often enough for the eye, rarely enough to cost nothing
@@ -166,22 +163,9 @@ def run_command(args: argparse.Namespace) -> int:
     run = ExportRun(args.output, identity, rows, body, args.checkpoint_every, timeout, _progress(args.progress))
     started = time.monotonic()
     try:
-        done = asyncio.run(_until_signalled(run, args.resume))
-    except KeyboardInterrupt:  # before the handlers are in place: nothing written yet
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Interrupted as stop:
-        print(
-            f"interrupted by {stop.signal_name}; the checkpoint is saved, rerun with --resume to continue",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
-    except (ExportError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FATAL
-    except OpenSearchException as error:
-        print(f"error: OpenSearch: {error}; rerun with --resume to continue from the checkpoint", file=sys.stderr)
-        return EXIT_FATAL
+        done = run_resumable(_until_signalled(run, args.resume), (ExportError, OSError))
+    except Stopped as stop:
+        return stop.code
     seconds = max(time.monotonic() - started, 1e-9)
     print(
         f"exported {done.records:,} requests to {args.output} ({done.bytes / 1e6:.1f} MB; this run "

@@ -12,13 +12,12 @@ import contextlib
 import sys
 from pathlib import Path
 
-from opensearchpy.exceptions import OpenSearchException
 from pydantic import ValidationError
 
 from cli.arguments import tenant_id
 from cli.engine_url import resolve_url
 from cli.model_flags import FlagError, add_model_flags, model_from_flags
-from cli.signals import Interrupted, until_signalled
+from cli.signals import EXIT_FATAL, Stopped, run_resumable, until_signalled
 from core.engine import make_client
 from core.settings import ServiceSettings, opensearch_settings
 from core.templates import IndexNames
@@ -33,10 +32,8 @@ from loaders.sources.postgres import DEFAULT_TABLE, PostgresSource
 from loaders.sources.synthetic_source import SyntheticSource
 
 EXIT_OK = 0
-EXIT_FATAL = 1
 EXIT_USAGE = 2
 EXIT_REJECTED = 3
-EXIT_INTERRUPTED = 130
 
 FORMATS = ("ndjson", "csv", "postgres", "synthetic")
 _NDJSON_SUFFIXES = (".ndjson", ".jsonl", ".json", ".ndjson.gz", ".jsonl.gz", ".json.gz")
@@ -100,22 +97,9 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FATAL
     try:
-        result = asyncio.run(_run(source, names, args.tenant, options))
-    except KeyboardInterrupt:  # before the handlers are in place (start-up): nothing to clean up yet
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except Interrupted as stop:
-        print(
-            f"interrupted by {stop.signal_name}; the checkpoint is saved, rerun with --resume to continue",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
-    except (SourceError, CheckpointError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FATAL
-    except OpenSearchException as error:
-        print(f"error: OpenSearch: {error}; rerun with --resume to continue from the checkpoint", file=sys.stderr)
-        return EXIT_FATAL
+        result = run_resumable(_run(source, names, args.tenant, options), (SourceError, CheckpointError))
+    except Stopped as stop:
+        return stop.code
     if args.json:
         print(result.model_dump_json(indent=2))
     else:

@@ -1,5 +1,6 @@
 """Long commands (load, export) stop cleanly on SIGINT/SIGTERM: the first signal cancels the work, whose
-`finally` blocks save a checkpoint and release what they hold; later signals only say that this is under way."""
+`finally` blocks save a checkpoint and release what they hold; later signals only say that this is under way.
+How such a command ends, in exit codes and messages, is written here once for both."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ import sys
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from opensearchpy.exceptions import OpenSearchException
+
 T = TypeVar("T")
+
+EXIT_FATAL = 1
+EXIT_INTERRUPTED = 130
 
 
 class Interrupted(Exception):
@@ -43,3 +49,32 @@ async def until_signalled(work: Coroutine[Any, Any, T], still_stopping: str) -> 
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+
+
+class Stopped(Exception):
+    """The command ended early; `code` is its exit code, and why has been said on stderr."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def run_resumable(work: Coroutine[Any, Any, T], fatal: tuple[type[Exception], ...]) -> T:
+    """Run a checkpointed command's work to its result, or raise Stopped after saying how to go on."""
+    try:
+        return asyncio.run(work)
+    except KeyboardInterrupt:  # before the signal handlers are in place: nothing written yet
+        print("interrupted", file=sys.stderr)
+        raise Stopped(EXIT_INTERRUPTED) from None
+    except Interrupted as stop:
+        print(
+            f"interrupted by {stop.signal_name}; the checkpoint is saved, rerun with --resume to continue",
+            file=sys.stderr,
+        )
+        raise Stopped(EXIT_INTERRUPTED) from None
+    except fatal as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise Stopped(EXIT_FATAL) from None
+    except OpenSearchException as error:
+        print(f"error: OpenSearch: {error}; rerun with --resume to continue from the checkpoint", file=sys.stderr)
+        raise Stopped(EXIT_FATAL) from None

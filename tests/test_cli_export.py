@@ -19,7 +19,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from opensearchpy import AsyncOpenSearch
 
-from cli.export import EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, checkpoint_path
+from cli.export import EXIT_OK, EXIT_USAGE, checkpoint_path
+from cli.signals import EXIT_FATAL, EXIT_INTERRUPTED
 from core.templates import IndexNames
 from loaders.sources.csv_source import without_safety_quote
 from service.keys import KeyStore

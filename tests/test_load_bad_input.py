@@ -8,7 +8,8 @@ from pathlib import Path
 
 from opensearchpy import AsyncOpenSearch
 
-from cli.load import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, EXIT_USAGE
+from cli.load import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
+from cli.signals import EXIT_FATAL
 from core.documents import document_id
 from core.fields import MAX_KEYWORD_CHARS
 from core.templates import IndexNames, delete_all

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from opensearchpy import AsyncOpenSearch
 
-from cli.load import EXIT_FATAL, EXIT_INTERRUPTED, EXIT_REJECTED
+from cli.load import EXIT_REJECTED
+from cli.signals import EXIT_FATAL, EXIT_INTERRUPTED
 from core.documents import document_id
 from core.templates import IndexNames
 from loaders.sources.ndjson import NdjsonSource
