@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import machine, node
-from bench.run import REPO, log, main_steps, run_loadgen
+from bench.run import REPO, log, main_steps, run_loadgen, save_and_report
 from bench.workload import Query
 from core.engine import make_client
 from core.settings import OpenSearchSettings
@@ -342,12 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     result = run(args, argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{result['date']}-analyzer{'-quick' if result['config']['quick'] else ''}.json"
-    path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
-    print(render(result))
-    log(f"results: {path}")
-    return 0 if all(c["ok"] for c in result["checks"]) else 1
+    return save_and_report(
+        result, args.out, f"{result['date']}-analyzer{'-quick' if result['config']['quick'] else ''}.json", render
+    )
 
 
 if __name__ == "__main__":

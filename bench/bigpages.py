@@ -57,14 +57,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import streaming_bulk
 
 from bench import api, ingest, machine, node
 from bench.overhead import checkout, commit_of
-from bench.run import REPO, log, run_loadgen
+from bench.run import REPO, log, run_loadgen, save_and_report, service_get
 from core.documents import RawRequest, RequestDocument, extract_prompt
 from core.pricing import PricingTable
 from core.templates import IndexNames
@@ -317,14 +316,7 @@ def side_targets(side: Side, base: str, key: str, docs: int) -> dict[str, Any]:
         params = {"pageSize": str(side.page_size), "pageNumber": str(page)}
         if side.fields is not None:
             params["fields"] = side.fields
-        out[f"{side.name}/p{page}"] = {
-            "kind": "http",
-            "method": "GET",
-            "url": f"{base}/api/v1/requests?{urlencode(params)}",
-            "headers": headers,
-            "body": None,
-            "answer": "service",
-        }
+        out[f"{side.name}/p{page}"] = service_get(base, params, headers)
     return out
 
 
@@ -503,12 +495,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     result = run(args, argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{result['date']}-bigpages{'-quick' if result['config']['quick'] else ''}.json"
-    path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
-    print(render(result))
-    log(f"results: {path}")
-    return 0 if all(c["ok"] for c in result["checks"]) else 1
+    return save_and_report(
+        result, args.out, f"{result['date']}-bigpages{'-quick' if result['config']['quick'] else ''}.json", render
+    )
 
 
 if __name__ == "__main__":

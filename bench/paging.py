@@ -49,7 +49,7 @@ import orjson
 
 from bench import api, machine, node
 from bench.overhead import commit_of
-from bench.run import REPO, log, run_loadgen
+from bench.run import REPO, log, run_loadgen, save_and_report, service_get
 from core.templates import IndexNames
 from service.export import NdjsonRows, export_body
 from service.params import parse_query
@@ -152,14 +152,7 @@ def depth_targets(base: str, key: str, cursors: dict[int, str]) -> dict[str, Any
     out: dict[str, Any] = {}
     for depth in [0, *cursors]:
         params = SORT | {"pageSize": str(PAGE_SIZE)} | ({"cursor": cursors[depth]} if depth else {})
-        out[f"d{depth}"] = {
-            "kind": "http",
-            "method": "GET",
-            "url": f"{base}/api/v1/requests?{urlencode(params)}",
-            "headers": {"Authorization": f"Bearer {key}"},
-            "body": None,
-            "answer": "service",
-        }
+        out[f"d{depth}"] = service_get(base, params, {"Authorization": f"Bearer {key}"})
     return out
 
 
@@ -531,13 +524,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     result = run(args, argv)
-    args.out.mkdir(parents=True, exist_ok=True)
     suffix = "-quick" if result["config"]["quick"] else ""
-    path = args.out / f"{result['date']}-{result['config']['docs']}-paging{suffix}.json"
-    path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
-    print(render(result))
-    log(f"results: {path}")
-    return 0 if all(c["ok"] for c in result["checks"]) else 1
+    return save_and_report(result, args.out, f"{result['date']}-{result['config']['docs']}-paging{suffix}.json", render)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -38,6 +39,29 @@ FULL_DOCS = 1_000_000
 QUICK_DOCS = 50_000
 SERVICE_MODES = ("service", "direct", "pg_tuned")
 VARIANTS: tuple[PgVariant, ...] = ("naive", "tuned")
+
+
+def service_get(base: str, params: dict[str, str], headers: dict[str, str]) -> dict[str, Any]:
+    """A load-generator target: `GET /api/v1/requests` with these parameters and headers."""
+    return {
+        "kind": "http",
+        "method": "GET",
+        "url": f"{base}/api/v1/requests?{urlencode(params)}",
+        "headers": headers,
+        "body": None,
+        "answer": "service",
+    }
+
+
+def save_and_report(result: dict[str, Any], out: Path, name: str, render: Callable[[dict[str, Any]], str]) -> int:
+    """A single-purpose benchmark's ending: its JSON under `out` as `name`, its summary printed, exit 1 when a
+    check failed."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    print(render(result))
+    log(f"results: {path}")
+    return 0 if all(check["ok"] for check in result["checks"]) else 1
 
 
 def log(line: str) -> None:
@@ -134,14 +158,7 @@ def targets(
         params = query.api_params()
         body = build_search_body(parse_query(params, list(params)), cfg["tenant"])
         if service_base is not None:
-            out[f"{query.id}/service"] = {
-                "kind": "http",
-                "method": "GET",
-                "url": f"{service_base}/api/v1/requests?{urlencode(params)}",
-                "headers": {"Authorization": f"Bearer {key}"},
-                "body": None,
-                "answer": "service",
-            }
+            out[f"{query.id}/service"] = service_get(service_base, params, {"Authorization": f"Bearer {key}"})
         out[f"{query.id}/direct"] = {
             "kind": "http",
             "method": "POST",

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from core.fields import RETURNED, SORTABLE
@@ -27,6 +27,52 @@ _DIGITS = re.compile(r"[0-9]{1,9}")
 class SortOrder(StrEnum):
     asc = "asc"
     desc = "desc"
+
+
+def known_fields(value: str | None) -> str | None:
+    """`fields` as given, once every name in it is a returned field."""
+    if value is None:
+        return None
+    unknown = [name for name in _field_names(value) if name not in RETURNED]
+    if unknown:
+        raise PydanticCustomError(
+            "unknown_fields",
+            "unknown field {unknown}; the fields are {known}",
+            {"unknown": repr(unknown[0]), "known": ", ".join(RETURNED)},
+        )
+    return value
+
+
+def returned_fields(fields: str | None) -> list[str]:
+    """What each request object holds, in the table's order: the chosen fields plus `id`, or all."""
+    if fields is None:
+        return list(RETURNED)
+    chosen = {"id", *_field_names(fields)}
+    return [name for name in RETURNED if name in chosen]
+
+
+def _field_names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _blank_is_absent(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# `fields`, as the list, the single request and the export take it: blank means every field, a name that is not
+# returned is refused.
+FieldsParam = Annotated[
+    str | None,
+    BeforeValidator(_blank_is_absent),
+    AfterValidator(known_fields),
+    Field(
+        description=(
+            "Comma-separated fields to return in each request object (`id` always comes too); default: every "
+            f"field. One of: {', '.join(RETURNED)}."
+        ),
+        json_schema_extra={"example": "id,createdAt,model,cost"},
+    ),
+]
 
 
 class RequestsQuery(BaseModel):
@@ -62,16 +108,7 @@ class RequestsQuery(BaseModel):
             )
         ),
     ] = None
-    fields: Annotated[
-        str | None,
-        Field(
-            description=(
-                "Comma-separated fields to return in each request object (`id` always comes too); default: every "
-                f"field. One of: {', '.join(RETURNED)}."
-            ),
-            json_schema_extra={"example": "id,createdAt,model,cost"},
-        ),
-    ] = None
+    fields: FieldsParam = None
     cursor: Annotated[
         str | None,
         Field(
@@ -91,11 +128,6 @@ class RequestsQuery(BaseModel):
             raise ValueError("not a whole number")
         return value
 
-    @field_validator("fields")
-    @classmethod
-    def _known_fields(cls, value: str | None) -> str | None:
-        return known_fields(value)
-
     @property
     def returned_fields(self) -> list[str]:
         return returned_fields(self.fields)
@@ -112,10 +144,10 @@ class RequestsQuery(BaseModel):
     def _lower_order(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("user_id", "app_id", "search", "filter", "fields", "cursor", mode="before")
+    @field_validator("user_id", "app_id", "search", "filter", "cursor", mode="before")
     @classmethod
-    def _blank_is_absent(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
+    def _blanks_are_absent(cls, value: Any) -> Any:
+        return _blank_is_absent(value)
 
     @property
     def offset(self) -> int:
@@ -127,50 +159,11 @@ class LookupQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    fields: Annotated[
-        str | None,
-        Field(description="Comma-separated fields to return (`id` always comes too); default: every field."),
-    ] = None
-
-    @field_validator("fields", mode="before")
-    @classmethod
-    def _blank_is_absent(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("fields")
-    @classmethod
-    def _known_fields(cls, value: str | None) -> str | None:
-        return known_fields(value)
+    fields: FieldsParam = None
 
     @property
     def returned_fields(self) -> list[str]:
         return returned_fields(self.fields)
-
-
-def known_fields(value: str | None) -> str | None:
-    """`fields` as given, once every name in it is a returned field."""
-    if value is None:
-        return None
-    unknown = [name for name in _field_names(value) if name not in RETURNED]
-    if unknown:
-        raise PydanticCustomError(
-            "unknown_fields",
-            "unknown field {unknown}; the fields are {known}",
-            {"unknown": repr(unknown[0]), "known": ", ".join(RETURNED)},
-        )
-    return value
-
-
-def returned_fields(fields: str | None) -> list[str]:
-    """What each request object holds, in the table's order: the chosen fields plus `id`, or all."""
-    if fields is None:
-        return list(RETURNED)
-    chosen = {"id", *_field_names(fields)}
-    return [name for name in RETURNED if name in chosen]
-
-
-def _field_names(text: str) -> list[str]:
-    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 class ParameterError(ValueError):
