@@ -66,7 +66,3 @@ class RequestsPage(BaseModel):
             "the last page."
         )
     )
-
-
-# Fields the response needs from `_source`; the tenant and the derived prompt stay inside.
-RESPONSE_SOURCE_FIELDS: list[str] = list(RequestOut.model_fields)
