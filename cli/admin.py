@@ -1,4 +1,4 @@
-"""`llmsearch templates apply` and `llmsearch keys create|list|revoke`."""
+"""`llmsearch templates apply|fill` and `llmsearch keys create|list|revoke`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from opensearchpy import AsyncOpenSearch
 
 from cli.arguments import tenant_id
 from cli.engine_url import resolve_url
+from core.derived_fill import FillProgress, fill_derived
 from core.engine import make_client
 from core.settings import OpenSearchSettings, ServiceSettings
 from core.templates import IndexNames, apply_templates
@@ -18,8 +19,13 @@ from service.keys import KeyStore
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     templates = commands.add_parser("templates", help="index templates")
-    templates.add_argument("action", choices=["apply"])
-    templates.set_defaults(handler=lambda args: _run(_apply_templates))
+    templates.add_argument(
+        "action",
+        choices=["apply", "fill"],
+        help="apply: install the templates and add new fields to existing indices; fill: also compute the derived "
+        "fields analytics groups by (status_class, metadata_pairs) in documents indexed before they existed",
+    )
+    templates.set_defaults(handler=lambda args: _run(_fill_derived if args.action == "fill" else _apply_templates))
 
     keys = commands.add_parser("keys", help="API keys")
     actions = keys.add_subparsers(dest="action", required=True)
@@ -61,6 +67,17 @@ def _run(job: Job) -> int:
 
 async def _apply_templates(client: AsyncOpenSearch, names: IndexNames, settings: ServiceSettings) -> int:
     print(f"templates applied: read alias {names.read_alias}, write alias {names.write_alias}, keys {names.keys_index}")
+    return 0
+
+
+async def _fill_derived(client: AsyncOpenSearch, names: IndexNames, settings: ServiceSettings) -> int:
+    def report(progress: FillProgress) -> None:
+        state = "done" if progress.done else "running"
+        print(f"fill {state}: {progress.updated:,} of {progress.total:,} documents updated", flush=True)
+
+    final = await fill_derived(client, names.read_alias, report)
+    if final.conflicts:
+        print(f"{final.conflicts:,} documents changed meanwhile (loaded again, so already complete) were skipped")
     return 0
 
 

@@ -17,6 +17,7 @@ from core.fields import (
     MAX_KEYWORD_CHARS,
     MAX_METADATA_VALUE_CHARS,
     METADATA_HEADER_PREFIX,
+    METADATA_PAIR_SEPARATOR,
     RETURNED,
     TABLE,
     TENANT_FIELD,
@@ -144,6 +145,7 @@ _DOCUMENT_TYPES: dict[Kind, tuple[Any, Any]] = {
     Kind.DATE: (datetime | None, None),
     Kind.BOOLEAN: (bool, False),
     Kind.METADATA: (dict[str, str], Field(default_factory=dict)),
+    Kind.KEYWORDS: (list[str], Field(default_factory=list)),
 }
 
 
@@ -183,6 +185,8 @@ _TRANSFORMS: dict[str, Builder] = {
     "duration_ms": lambda raw, _cost: _duration_ms(raw),
     "prompt": lambda raw, _cost: extract_prompt(raw.request_body),
     "metadata": lambda raw, _cost: collect_metadata(raw.request_headers, raw.metadata),
+    "status_class": lambda raw, _cost: status_class(raw.status),
+    "metadata_pairs": lambda raw, _cost: metadata_pairs(collect_metadata(raw.request_headers, raw.metadata)),
 }
 # Derived from the other fields once they are built, rather than from the raw record.
 SIZE_FIELD = "size_chars"
@@ -252,6 +256,22 @@ def _collect_text(value: Any, parts: list[str]) -> None:
             parts.append(value["text"])
         elif "content" in value:
             _collect_text(value["content"], parts)
+
+
+def status_class(status: int | None) -> str | None:
+    """`2xx` for 200 to 299, and so on; None for no status or one outside 100 to 599."""
+    if status is None or not 100 <= status <= 599:
+        return None
+    return f"{status // 100}xx"
+
+
+def metadata_pairs(metadata: dict[str, str]) -> list[str]:
+    """`<key>=<value>` for each pair whose key has no `=`: a pair starting `<key>=` then always belongs to `<key>`."""
+    return [
+        f"{key}{METADATA_PAIR_SEPARATOR}{value}"
+        for key, value in metadata.items()
+        if METADATA_PAIR_SEPARATOR not in key
+    ]
 
 
 def collect_metadata(

@@ -27,6 +27,7 @@ class Kind(StrEnum):
     BOOLEAN = "boolean"
     IP = "ip"
     METADATA = "metadata"  # flat_object: `metadata.<key>` holds strings
+    KEYWORDS = "keywords"  # a list of keywords
 
 
 class Origin(StrEnum):
@@ -49,9 +50,12 @@ DEFAULT_MAPPINGS: Mapping[Kind, Mapping[str, Any]] = {
     Kind.BOOLEAN: {"type": "boolean"},
     Kind.IP: {"type": "ip"},
     Kind.METADATA: {"type": "flat_object"},
+    Kind.KEYWORDS: {"type": "keyword"},
 }
 # Terms and metric aggregations work on doc values, which text and flat_object subfields do not have.
-_AGGREGATABLE_KINDS = frozenset({Kind.KEYWORD, Kind.INTEGER, Kind.NUMBER, Kind.DATE, Kind.BOOLEAN, Kind.IP})
+_AGGREGATABLE_KINDS = frozenset(
+    {Kind.KEYWORD, Kind.KEYWORDS, Kind.INTEGER, Kind.NUMBER, Kind.DATE, Kind.BOOLEAN, Kind.IP}
+)
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,22 @@ TABLE: tuple[RequestField, ...] = (
         filterable=False,
     ),
     _row(
+        "status_class",
+        Kind.KEYWORD,
+        "The status's class, `1xx` to `5xx` (its first digit), computed at indexing: what analytics groups by.",
+        origin=Origin.DERIVED,
+        returned=False,
+    ),
+    _row(
+        "metadata_pairs",
+        Kind.KEYWORDS,
+        "Each metadata pair as one keyword `<key>=<value>`, computed at indexing: `metadata` is a flat_object, whose "
+        "subfields cannot be aggregated, so analytics groups by a key through these. Keys holding `=` are left out.",
+        origin=Origin.DERIVED,
+        returned=False,
+        filterable=False,
+    ),
+    _row(
         "prompt",
         Kind.TEXT,
         "The prompt text extracted from the request body (searched and filterable, not returned).",
@@ -162,6 +182,7 @@ AGGREGATABLE: tuple[str, ...] = tuple(f.name for f in TABLE if f.aggregatable)
 METADATA_PREFIX = "metadata."
 METADATA_HEADER_PREFIX = "x-metadata-"
 METADATA_KEY_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
+METADATA_PAIR_SEPARATOR = "="
 
 RELEVANCE = "relevance"
 SORTABLE: tuple[str, ...] = (*(f.name for f in TABLE if f.sortable), RELEVANCE)

@@ -13,6 +13,7 @@ from opensearchpy.exceptions import OpenSearchException
 
 from core.settings import ServiceSettings
 from core.templates import IndexNames, apply_templates
+from service.analytics.handler import analytics
 from service.context import SERVICES, Services
 from service.docs import DOCS_PATH, SCRIPT_PATH, docs_page, redoc_script
 from service.engine_errors import api_error_for
@@ -85,6 +86,7 @@ def create_app(client: AsyncOpenSearch, settings: ServiceSettings) -> web.Applic
     app.router.add_route("*", "/api/v1/requests", list_requests)
     app.router.add_route("*", "/api/v1/export", export_requests)
     app.router.add_route("*", "/api/v1/requests/{id}", get_request)  # `{id}` stops at `/`: one path segment
+    app.router.add_route("*", "/api/v1/analytics", analytics)
     app.router.add_get("/api/v1/openapi.json", openapi_document)
     app.router.add_get(DOCS_PATH, docs_page)
     app.router.add_get(SCRIPT_PATH, redoc_script)

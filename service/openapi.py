@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from core.documents import MAX_ID_LENGTH
 from core.fields import FIELDS, MAX_KEYWORD_CHARS, METADATA_PREFIX, RELEVANCE, RETURNED, SEARCHED_TEXT_FIELDS, Kind
 from core.settings import ServiceSettings
+from service.analytics.openapi import ANALYTICS_PATH, analytics_operation
 from service.auth import MAX_KEY_LENGTH
 from service.cursor import INVALID_CURSOR, MAX_CURSOR_CHARS
 from service.docs import DOCS_PATH
@@ -605,7 +606,10 @@ def openapi_spec() -> dict[str, Any]:
             ),
         },
         "servers": [{"url": "/", "description": "This service"}],
-        "tags": [{"name": TAG, "description": "The logged LLM API requests"}],
+        "tags": [
+            {"name": TAG, "description": "The logged LLM API requests"},
+            {"name": "analytics", "description": "Charts over the logged requests"},
+        ],
         "paths": {
             REQUESTS_PATH: {
                 "get": {
@@ -620,6 +624,14 @@ def openapi_spec() -> dict[str, Any]:
             },
             REQUEST_PATH: {"get": _lookup_operation(parameters)},
             EXPORT_PATH: {"get": _export_operation(parameters)},
+            ANALYTICS_PATH: {
+                "get": analytics_operation(
+                    parameters,
+                    {**_responses(page_ref), "security": [{SECURITY_SCHEME: []}]},
+                    components,
+                    REF_TEMPLATE,
+                )
+            },
         },
         "components": {
             "schemas": components,

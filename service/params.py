@@ -75,8 +75,9 @@ FieldsParam = Annotated[
 ]
 
 
-class RequestsQuery(BaseModel):
-    """Query parameters. Names are the spec's (camelCase where it says so)."""
+class Selection(BaseModel):
+    """Which of the tenant's requests a call is about: the parameters `/api/v1/requests`, the export and
+    `/api/v1/analytics` share (and service.query turns into one bool query)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
@@ -92,13 +93,6 @@ class RequestsQuery(BaseModel):
             ),
         ),
     ] = None
-    sortBy: Annotated[
-        str,
-        Field(description="Field to sort by; ties are broken by `id`.", json_schema_extra={"enum": list(SORTABLE)}),
-    ] = "createdAt"
-    sortOrder: Annotated[SortOrder, Field(description="`asc` or `desc`.")] = SortOrder.desc
-    pageSize: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="Requests per page.")] = 10
-    pageNumber: Annotated[int, Field(ge=1, description="1-based page number.")] = 1
     filter: Annotated[
         str | None,
         Field(
@@ -108,6 +102,23 @@ class RequestsQuery(BaseModel):
             )
         ),
     ] = None
+
+    @field_validator("user_id", "app_id", "search", "filter", mode="before")
+    @classmethod
+    def _blanks_are_absent(cls, value: Any) -> Any:
+        return _blank_is_absent(value)
+
+
+class RequestsQuery(Selection):
+    """Query parameters. Names are the spec's (camelCase where it says so)."""
+
+    sortBy: Annotated[
+        str,
+        Field(description="Field to sort by; ties are broken by `id`.", json_schema_extra={"enum": list(SORTABLE)}),
+    ] = "createdAt"
+    sortOrder: Annotated[SortOrder, Field(description="`asc` or `desc`.")] = SortOrder.desc
+    pageSize: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="Requests per page.")] = 10
+    pageNumber: Annotated[int, Field(ge=1, description="1-based page number.")] = 1
     fields: FieldsParam = None
     cursor: Annotated[
         str | None,
@@ -144,9 +155,9 @@ class RequestsQuery(BaseModel):
     def _lower_order(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("user_id", "app_id", "search", "filter", "cursor", mode="before")
+    @field_validator("cursor", mode="before")
     @classmethod
-    def _blanks_are_absent(cls, value: Any) -> Any:
+    def _blank_cursor_is_absent(cls, value: Any) -> Any:
         return _blank_is_absent(value)
 
     @property
@@ -172,7 +183,7 @@ class ParameterError(ValueError):
 
 def parse_query(params: Mapping[str, str], keys: list[str]) -> RequestsQuery:
     """Validate the raw query string (`keys` lists every name as sent, to catch repeats)."""
-    _refuse_repeats(keys)
+    refuse_repeats(keys)
     try:
         query = RequestsQuery.model_validate(dict(params))
     except ValidationError as error:
@@ -192,14 +203,14 @@ def parse_query(params: Mapping[str, str], keys: list[str]) -> RequestsQuery:
 
 def parse_lookup(params: Mapping[str, str], keys: list[str]) -> LookupQuery:
     """Validate the query string of `GET /api/v1/requests/{id}`."""
-    _refuse_repeats(keys)
+    refuse_repeats(keys)
     try:
         return LookupQuery.model_validate(dict(params))
     except ValidationError as error:
         raise ParameterError(_describe(error, LookupQuery)) from None
 
 
-def _refuse_repeats(keys: list[str]) -> None:
+def refuse_repeats(keys: list[str]) -> None:
     repeated = sorted({k for k in keys if keys.count(k) > 1})
     if repeated:
         raise ParameterError(f"{repeated[0]}: given more than once; send each parameter at most once")

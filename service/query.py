@@ -1,5 +1,5 @@
-"""Builds the OpenSearch search body for each API call (a page of requests, or one request by id): the only
-place that does, so the tenant term is added here and nowhere else.
+"""Builds the OpenSearch query for each API call (a page of requests, an export, one request by id, the selection
+an analytics call aggregates): the only place that does, so the tenant term is added here and nowhere else.
 
 The benchmark sends this same body straight to OpenSearch to measure what the service adds.
 """
@@ -15,7 +15,7 @@ from core.fields import RELEVANCE, TENANT_FIELD
 from service.filters import parse_filter
 from service.filters.limits import MAX_CLAUSES
 from service.filters.render import count_clauses
-from service.params import RequestsQuery
+from service.params import RequestsQuery, Selection
 from service.search_text import search_clause
 
 # What the engine answers as sort values: strings (keywords, IPs, `Infinity` for a missing double), integers
@@ -29,29 +29,14 @@ TIE_BREAKER = "id"
 def build_search_body(
     query: RequestsQuery, tenant_id: str, search_after: Sequence[SortValue] | None = None
 ) -> dict[str, Any]:
-    """The search body for `query`, confined to `tenant_id`.
-
-    The tenant term sits at the top of `bool.filter`, beside (never inside) anything the client sent, and the top
-    level has no `should`: client clauses can only narrow the tenant's documents, never widen past them.
+    """The search body for `query`, confined to `tenant_id` by `selection_query`.
 
     With `search_after` (the sort values a cursor carried, service.cursor) the page starts after them instead of
     at an offset, so it can lie past the engine's 10,000-result window; it asks for one request more than the
     page, whose presence says whether the results continue.
     """
-    filters: list[dict[str, Any]] = [tenant_filter(tenant_id)]
-    if query.user_id is not None:
-        filters.append({"term": {"user_id": query.user_id}})
-    if query.app_id is not None:
-        filters.append({"term": {"app_id": query.app_id}})
-    client_filters = parse_filter(query.filter)
-    filters.extend(client_filters)
-    bool_query: dict[str, Any] = {"filter": filters}
-    search_budget = MAX_CLAUSES - sum(count_clauses(clause) for clause in client_filters)
-    text = search_clause(query.search or "", search_budget)
-    if text is not None:
-        bool_query["must"] = [text]
     body: dict[str, Any] = {
-        "query": {"bool": bool_query},
+        "query": selection_query(query, tenant_id),
         "sort": sort_clauses(query),
         "from": query.offset,
         "size": query.pageSize,
@@ -63,6 +48,28 @@ def build_search_body(
         body["size"] = query.pageSize + 1
         body["search_after"] = list(search_after)
     return body
+
+
+def selection_query(selection: Selection, tenant_id: str) -> dict[str, Any]:
+    """The bool query for the requests `selection` names, confined to `tenant_id`: what a page, an export and an
+    analytics call all start from.
+
+    The tenant term sits at the top of `bool.filter`, beside (never inside) anything the client sent, and the top
+    level has no `should`: client clauses can only narrow the tenant's documents, never widen past them.
+    """
+    filters: list[dict[str, Any]] = [tenant_filter(tenant_id)]
+    if selection.user_id is not None:
+        filters.append({"term": {"user_id": selection.user_id}})
+    if selection.app_id is not None:
+        filters.append({"term": {"app_id": selection.app_id}})
+    client_filters = parse_filter(selection.filter)
+    filters.extend(client_filters)
+    bool_query: dict[str, Any] = {"filter": filters}
+    search_budget = MAX_CLAUSES - sum(count_clauses(clause) for clause in client_filters)
+    text = search_clause(selection.search or "", search_budget)
+    if text is not None:
+        bool_query["must"] = [text]
+    return {"bool": bool_query}
 
 
 def build_lookup_body(request_id: str, tenant_id: str, fields: list[str]) -> dict[str, Any]:

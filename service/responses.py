@@ -28,6 +28,7 @@ _RESPONSE_TYPES: dict[Kind, Any] = {
     Kind.NUMBER: float,
     Kind.BOOLEAN: bool,
     Kind.METADATA: dict[str, str],
+    Kind.KEYWORDS: list[str],
 }
 # The spec types `status` as a string although it is indexed (and filtered, sorted) as a number.
 _SPEC_TYPES: dict[str, Any] = {"status": Annotated[str, BeforeValidator(_as_text)]}
