@@ -40,26 +40,32 @@ def _level(
 
 def top_groups(plan: Plan, aggregations: Mapping[str, Any]) -> list[Group]:
     """The `top` groups of the ranking answer, largest first (ties: by value, nulls last)."""
-    metric = plan.metrics[0]
-    ranked = _candidates(plan.dimensions, aggregations, (), metric)
-    ranked.sort(key=lambda item: (descending(item[1]), group_order(item[0])))
-    return [group for group, _ in ranked[: plan.query.top]]
+    ranked = _candidates(plan.dimensions, aggregations, (), plan.metrics[0], plan.query.top)
+    return [group for group, _ in _best(ranked, plan.query.top)]
 
 
 def _candidates(
-    dimensions: Sequence[Dimension], node: Mapping[str, Any], prefix: Group, metric: Metric
+    dimensions: Sequence[Dimension], node: Mapping[str, Any], prefix: Group, metric: Metric, top: int
 ) -> list[tuple[Group, Value]]:
+    """Every candidate group under `node`. Each level's values are its top terms and the requests without one,
+    which compete for the level's `top` places like any other value."""
     first, rest = dimensions[0], dimensions[1:]
-    found: list[tuple[Group, Value]] = []
-    buckets = [(bucket, first.value_of(bucket)) for bucket in node["v"]["buckets"]]
+    level = [((*prefix, first.value_of(bucket)), bucket) for bucket in node["v"]["buckets"]]
     if node["n"]["doc_count"]:
-        buckets.append((node["n"], None))
-    for bucket, value in buckets:
-        if rest:
-            found.extend(_candidates(rest, bucket, (*prefix, value), metric))
-        else:
-            found.append(((*prefix, value), metric.rank_value(bucket)))
+        level.append(((*prefix, None), node["n"]))
+    scored = [(group, metric.rank_value(bucket), bucket) for group, bucket in level]
+    if not rest:
+        return [(group, value) for group, value, _ in scored]
+    kept = _best([(group, value) for group, value, _ in scored], top)
+    buckets = {group: bucket for group, _, bucket in scored}
+    found: list[tuple[Group, Value]] = []
+    for group, _ in kept:
+        found.extend(_candidates(rest, buckets[group], group, metric, top))
     return found
+
+
+def _best(ranked: list[tuple[Group, Value]], top: int) -> list[tuple[Group, Value]]:
+    return sorted(ranked, key=lambda item: (descending(item[1]), group_order(item[0])))[:top]
 
 
 def descending(value: Value) -> tuple[bool, float]:

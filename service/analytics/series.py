@@ -39,8 +39,8 @@ def answer(plan: Plan, groups: Sequence[Group], result: Mapping[str, Any]) -> di
         if named[OTHER]["doc_count"]:
             series.append(_series(plan, {d.name: OTHER for d in plan.dimensions}, named[OTHER]))
     return {
-        "from": iso(plan.start),
-        "to": iso(plan.end),
+        "from": iso(plan.start.astimezone(plan.zone)),
+        "to": iso(plan.end.astimezone(plan.zone)),
         "interval": plan.interval.name,
         "timezone": plan.zone.key,
         "metrics": list(plan.query.metrics),
