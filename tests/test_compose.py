@@ -21,15 +21,22 @@ def test_compose_pins_the_same_opensearch_version() -> None:
     services = compose()["services"]
     assert services["opensearch"]["image"] == OPENSEARCH_IMAGE
     assert services["dashboards"]["image"] == DASHBOARDS_IMAGE
+    # The one-shot that imports the Dashboards objects runs the Dashboards image (for its curl): the same pin.
+    assert services["dashboards-import"]["image"] == DASHBOARDS_IMAGE
+    images = {spec["image"] for spec in services.values() if "image" in spec}
+    assert images == {OPENSEARCH_IMAGE, DASHBOARDS_IMAGE}, "every image is one of the pinned two"
 
 
 def test_compose_wires_services_by_name_with_health_checks() -> None:
     services = compose()["services"]
-    assert set(services) == {"opensearch", "dashboards", "service"}
+    assert set(services) == {"opensearch", "dashboards", "dashboards-import", "service"}
     assert services["service"]["environment"]["OPENSEARCH_URL"] == "http://opensearch:9200"
     assert "opensearch:9200" in services["dashboards"]["environment"]["OPENSEARCH_HOSTS"]
     for name, spec in services.items():
+        if spec.get("restart") == "no":  # a one-shot (dashboards-import): it exits, there is nothing to check
+            continue
         assert "healthcheck" in spec, name
+    assert services["dashboards-import"]["depends_on"]["dashboards"]["condition"] == "service_started"
     assert services["service"]["depends_on"]["opensearch"]["condition"] == "service_healthy"
     assert services["opensearch"]["environment"]["DISABLE_SECURITY_PLUGIN"] == "true"
     assert (ROOT / services["service"]["build"] / "Dockerfile").is_file()
