@@ -157,7 +157,7 @@ def summary(result: LoadResult) -> str:
         f"source:    {result.source}",
         f"tenant:    {result.tenant or '(from records)'}    index: {result.index}",
         f"records:   {counts.records:,}  (created {counts.created:,}, updated {counts.updated:,}, "
-        f"rejected {counts.rejected:,})",
+        f"superseded {counts.superseded:,}, rejected {counts.rejected:,})",
     ]
     if result.resumed_from is not None:
         lines.append(f"this run:  {run.records:,} records after {result.resumed_from.label()}")

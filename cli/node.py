@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     cluster = cluster_from_args(args)
     try:
         if args.action == "start":
-            print(cluster.start())
+            cluster.start()
+            print(cluster.urls)  # every node: OPENSEARCH_URL=<this> survives the loss of any one
         elif args.action == "stop":
             cluster.stop()
         else:

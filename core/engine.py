@@ -1,14 +1,26 @@
-"""The OpenSearch client, built from settings. Which URL it talks to is the caller's business (see cli/engine_url.py)."""
+"""The OpenSearch client, built from settings. Which URL it talks to is the caller's business (see cli/engine_url.py).
+
+The URL may name several hosts, comma-separated (`http://a:9200,http://b:9200`): any node of a cluster answers any
+request, so the client spreads calls over them and, when one fails to connect, drops its connection or times out,
+sends the call again to another host. Every call we make may be repeated safely: reads (a point in time opened
+twice leaves a spare that expires), and writes with a fixed `_id` (and an external version, for documents:
+core.versioning). A failed host sits out `DEAD_HOST_SECONDS`, doubling
+while it keeps failing, so a dead node costs one failed attempt now and then, not one per request.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
-from opensearchpy import AsyncOpenSearch
+from opensearchpy import AsyncOpenSearch, AsyncTransport
 from opensearchpy.serializer import JSONSerializer
 
-from core.settings import OpenSearchSettings
+from core.settings import OpenSearchSettings, ServiceSettings, split_hosts
+
+# How long a host that failed is left out before it is tried again (doubling, up to 32 times, while it keeps failing).
+DEAD_HOST_SECONDS = 5.0
 
 
 class FastJSONSerializer(JSONSerializer):
@@ -27,16 +39,91 @@ class FastJSONSerializer(JSONSerializer):
             return super().dumps(data)  # types orjson does not know (numpy, pandas, ...)
 
 
-def make_client(url: str, settings: OpenSearchSettings) -> AsyncOpenSearch:
+class _QuietRequestFailures(logging.Filter):
+    """Drops opensearch-py's own warning per failed request, with its traceback: every caller handles and reports
+    the failure itself (the service once per kind per interval, loaders per retry), and during an outage those
+    lines were nearly all of the log. The pool's line when it puts a host aside stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != REQUEST_FAILED_FORMAT
+
+
+# Calls that only read, by the last segment of their path (besides every GET and HEAD).
+READ_ENDPOINTS = frozenset({"_search", "_count", "_msearch", "_mget"})
+
+
+class _Transport(AsyncTransport):
+    """opensearch-py's transport, plus: writes and index administration may get a longer default timeout than
+    reads (`write_timeout`), and hosts set aside as dead are closed too."""
+
+    def __init__(self, hosts: Any, *, write_timeout: float | None = None, **kwargs: Any) -> None:
+        super().__init__(hosts, **kwargs)
+        self.write_timeout = write_timeout
+
+    async def perform_request(
+        self,
+        method: str,
+        url: str,
+        params: Any = None,
+        body: Any = None,
+        timeout: float | None = None,
+        ignore: Any = (),
+        headers: Any = None,
+    ) -> Any:
+        asked = timeout is not None or (params is not None and "request_timeout" in params)
+        if not asked and self.write_timeout is not None and not is_read(method, url):
+            timeout = self.write_timeout
+        return await super().perform_request(method, url, params, body, timeout, ignore, headers)
+
+    async def close(self) -> None:
+        """Close the connections of hosts set aside as dead too: opensearch-py closes only the live ones, and a
+        dead host's session would be left open."""
+        await super().close()
+        for connection in getattr(self.connection_pool, "orig_connections", ()):
+            await connection.close()
+
+
+def is_read(method: str, url: str) -> bool:
+    return method in ("GET", "HEAD") or url.rstrip("/").rsplit("/", 1)[-1] in READ_ENDPOINTS
+
+
+REQUEST_FAILED_FORMAT = "%s %s [status:%s request:%.3fs]"  # opensearchpy.connection.base.Connection.log_request_fail
+_QUIET = _QuietRequestFailures()
+
+
+def make_client(
+    url: str, settings: OpenSearchSettings, *, timeout: float | None = None, write_timeout: float | None = None
+) -> AsyncOpenSearch:
+    """A client for the host(s) in `url`; `timeout` (default: the settings') bounds one attempt on one host, and
+    `write_timeout`, when given, that of calls that do not only read (index creation, writes, settings).
+
+    A call is tried on each host at most once (retries = hosts - 1), so it fails after at most hosts x timeout, and
+    a single host keeps the old behaviour of failing at once: the API answers 503 fast, loaders retry with backoff.
+    """
+    hosts = split_hosts(url)
+    logging.getLogger("opensearch").addFilter(_QUIET)  # once: a logger keeps a filter object only once
     auth = (settings.user, settings.password or "") if settings.user else None
     return AsyncOpenSearch(
-        hosts=[url],
+        hosts=hosts,
+        transport_class=_Transport,
         http_auth=auth,
         verify_certs=settings.verify_certs,
-        timeout=settings.timeout_seconds,
-        max_retries=0,  # the caller decides: the API answers 503 fast, loaders retry with backoff
-        retry_on_timeout=False,
+        timeout=timeout if timeout is not None else settings.timeout_seconds,
+        max_retries=len(hosts) - 1,
+        # A hung node (stopped, swapping, partitioned) accepts connections and never answers: only a timeout shows
+        # it, so with another host to go to, a timeout moves on like a refused connection does.
+        retry_on_timeout=len(hosts) > 1,
+        dead_timeout=DEAD_HOST_SECONDS,
+        write_timeout=write_timeout,
         pool_maxsize=settings.max_connections,
         http_compress=False,
         serializer=FastJSONSerializer(),
     )
+
+
+def make_service_client(url: str, settings: OpenSearchSettings, service: ServiceSettings) -> AsyncOpenSearch:
+    """The HTTP service's client: its reads (searches, counts, gets) default to the short `query_timeout_seconds`, so
+    a hung engine is a 503 within about that long; what it writes or creates now and then (the templates at start,
+    the cursor secret once, key records) keeps the commands' `timeout_seconds`, since creating an index can take
+    seconds on a busy cluster; the export passes its own timeout."""
+    return make_client(url, settings, timeout=service.query_timeout_seconds, write_timeout=settings.timeout_seconds)

@@ -1,4 +1,5 @@
-"""Every input record ends as exactly one of created, updated or rejected; rejected ones go to a dead-letter file.
+"""Every input record ends as exactly one of created, updated, superseded (the index already holds a newer record of
+that request, which stays: core.versioning) or rejected; rejected ones go to a dead-letter file.
 
 Records are settled out of order (several bulk requests are in flight, retries come back late), but they are
 committed in source order: the tracker holds settled records until every earlier one is settled, then counts them,
@@ -28,6 +29,7 @@ OTHER_MODELS = "(other)"
 class Outcome(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
+    SUPERSEDED = "superseded"
     REJECTED = "rejected"
 
 
@@ -38,6 +40,7 @@ class Counts(BaseModel):
 
     created: int = 0
     updated: int = 0
+    superseded: int = 0  # older than the record the index holds: applied, and the newer one kept
     rejected: int = 0
     cost_unknown: int = 0  # indexed with cost null because the pricing table does not know the model
     unknown_models: dict[str, int] = Field(default_factory=dict)
@@ -45,7 +48,7 @@ class Counts(BaseModel):
 
     @property
     def records(self) -> int:
-        return self.created + self.updated + self.rejected
+        return self.created + self.updated + self.superseded + self.rejected
 
     @property
     def indexed(self) -> int:
@@ -54,6 +57,9 @@ class Counts(BaseModel):
     def add(self, item: Prepared, outcome: Outcome) -> None:
         if outcome is Outcome.REJECTED:
             self.rejected += 1
+            return
+        if outcome is Outcome.SUPERSEDED:
+            self.superseded += 1
             return
         if outcome is Outcome.CREATED:
             self.created += 1

@@ -7,6 +7,9 @@ engine failed with a 5xx are sent again by the worker. Whatever still fails is e
 letter) or, for a whole request, fatal.
 
 Results map back to records by `_id`: each worker keeps its in-flight records per `_id`, in the order it sent them.
+
+Documents carry an external version (core.versioning), so the engine keeps the newest record of a request however
+the workers' requests interleave; a record refused for an older version is settled as superseded, not rejected.
 """
 
 from __future__ import annotations
@@ -21,15 +24,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch
-from opensearchpy.exceptions import ConnectionError as EngineConnectionError
 from opensearchpy.exceptions import TransportError
 from opensearchpy.helpers import async_streaming_bulk
 
+from core.versioning import VERSION_TYPE, is_superseded
 from loaders.accounting import Outcome, Tracker
 from loaders.prepare import Prepared, Rejection, Stage
+from loaders.retry import describe_error, is_transient
 from loaders.sources.base import RAW_EXCERPT_CHARS
 
-RETRY_STATUSES = frozenset({502, 503, 504})
 # A worker holding a partial chunk sends it after this long without new records (the helper only sends when a
 # chunk is full or its stream ends).
 IDLE_FLUSH_SECONDS = 0.25
@@ -91,7 +94,8 @@ class RetryingClient:
             try:
                 return await self._client.bulk(*args, **kwargs)
             except TransportError as error:
-                retryable = isinstance(error, EngineConnectionError) or error.status_code in RETRY_STATUSES
+                # (429s are left to the bulk helper, which retries them itself.)
+                retryable = is_transient(error) and error.status_code != 429
                 if not retryable or attempt >= self._settings.max_retries:
                     raise
                 attempt += 1
@@ -170,7 +174,10 @@ class _Worker:
                 self._settle(ok, info)
 
     def _expand(self, item: Prepared) -> tuple[dict[str, Any], str | None]:
-        return {"index": {"_index": self.settings.index, "_id": item.doc_id}}, item.source
+        action: dict[str, Any] = {"_index": self.settings.index, "_id": item.doc_id}
+        if item.version is not None:
+            action.update(version=item.version, version_type=VERSION_TYPE)
+        return {"index": action}, item.source
 
     async def _actions(self) -> AsyncIterator[Prepared]:
         while (item := await self._next()) is not None:
@@ -234,6 +241,10 @@ class _Worker:
             self.loader.tracker.settle(item, outcome)
             return
         status = result.get("status")
+        if is_superseded(status, result.get("error")):
+            # The index holds a newer record of this request: this one is applied, and loses.
+            self.loader.tracker.settle(item, Outcome.SUPERSEDED)
+            return
         transient = isinstance(status, int) and (status == 429 or status >= 500)
         if transient and item.attempts < self.settings.max_retries:
             item.attempts += 1
@@ -264,12 +275,6 @@ def engine_reason(result: dict[str, Any]) -> str:
         text += f" (caused by {cause.get('type')}: {cause.get('reason')})"
         cause = cause.get("caused_by")
     return text
-
-
-def describe_error(error: TransportError) -> str:
-    if isinstance(error, EngineConnectionError):
-        return f"connection error: {error.info or error.error}"
-    return f"status {error.status_code}: {error.error}"
 
 
 def _document_excerpt(item: Prepared) -> Any:

@@ -93,7 +93,7 @@ class LoadOptions(BaseModel):
     )
     backfill: BackfillMode = Field(
         default="auto",
-        description="refresh off and replicas 0 during the load (auto: for a source at either minimum below)",
+        description="refresh off during the load, replicas kept (auto: for a source at either minimum below)",
         json_schema_extra=BULK,
     )
     backfill_min_records: int = Field(

@@ -1,5 +1,6 @@
-"""From a raw record to what the bulk request carries: validated through the shared document model, given its
-tenant and cost, serialized once, and checked against what the engine would refuse for the whole request.
+"""From a raw record to what the bulk request carries: core.preparation (validated through the shared document
+model, given its tenant, cost and version, serialized once, checked against what the engine would refuse for the
+whole request), plus where the record came from, for checkpoints and dead letters.
 
 Everything here runs on the reader thread; a record that cannot become a document comes out as a rejection with
 its reason, never as an exception.
@@ -11,17 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ValidationError
-
-from core.documents import RawRequest, RequestDocument
+from core.preparation import Refused, prepare_record
 from core.pricing import PricingTable
-from core.validation import describe_validation
 from loaders.sources.base import Position, SourceRecord
-
-# OpenSearch refuses a bulk request outright (every document in it) when one `_id` exceeds this.
-MAX_ID_BYTES = 512
-# Dead-letter reasons name this many problems, then how many more: enough to fix a record, short enough to read.
-_MAX_REASON_ERRORS = 5
 
 
 class Stage(StrEnum):
@@ -45,7 +38,8 @@ class Rejection:
 class Prepared:
     """One record on its way: `source` (the document JSON) when it is to be indexed, else `rejection`.
 
-    `seq` numbers the records of this run in source order; accounting advances the checkpoint over it.
+    `seq` numbers the records of this run in source order; accounting advances the checkpoint over it. `version`
+    is the document's external version (core.versioning): the engine keeps the newest record of each request.
     """
 
     seq: int
@@ -56,6 +50,7 @@ class Prepared:
     rejection: Rejection | None = None
     unknown_model: str | None = None
     size: int = 0  # bytes of `source`, for bytes/s
+    version: int | None = None
     attempts: int = 0
 
 
@@ -66,65 +61,24 @@ class Preparer:
         self.max_document_bytes = max_document_bytes
 
     def prepare(self, seq: int, record: SourceRecord) -> Prepared:
+        """The record as core.preparation makes it, as live ingest does too, with where it came from."""
         position = record.position
         if record.data is None:
             return Prepared(seq, position, rejection=Rejection(Stage.READ, record.error or "unreadable", record.raw))
-        try:
-            raw = RawRequest.model_validate(record.data)
-        except ValidationError as error:
-            return Prepared(
-                seq,
-                position,
-                request_id=_text_id(record.data),
-                rejection=Rejection(
-                    Stage.VALIDATE, describe_validation(error, "record", _MAX_REASON_ERRORS), _as_given(record)
-                ),
-            )
-        tenant = self.tenant or raw.userId
-        if not tenant:
-            reason = "no tenant: --tenant was not given and the record has no userId"
-            return Prepared(
-                seq, position, request_id=raw.id, rejection=Rejection(Stage.TENANT, reason, _as_given(record))
-            )
-        unknown_model: str | None = None
-        cost: float | None = None
-        if raw.cost is None:
-            cost = self.pricing.price(raw.model, raw.prompt_tokens, raw.completion_tokens)
-            if cost is None and raw.model and self.pricing.resolve(raw.model) is None:
-                unknown_model = raw.model
-        try:
-            document = RequestDocument.from_raw(raw, tenant_id=tenant, cost=cost)
-        except ValidationError as error:
-            return Prepared(
-                seq,
-                position,
-                request_id=raw.id,
-                rejection=Rejection(
-                    Stage.TENANT, describe_validation(error, "record", _MAX_REASON_ERRORS), _as_given(record)
-                ),
-            )
-        doc_id = document.doc_id
-        if len(doc_id.encode()) > MAX_ID_BYTES:
-            reason = f"document id {doc_id[:80]!r}… is {len(doc_id.encode())} bytes; the engine allows {MAX_ID_BYTES}"
-            return Prepared(
-                seq, position, request_id=raw.id, rejection=Rejection(Stage.SIZE, reason, _as_given(record))
-            )
-        # The same JSON as `document.source()`, produced by pydantic-core directly: the hot path of a load.
-        source = document.model_dump_json()
-        size = len(source.encode())
-        if size > self.max_document_bytes:
-            reason = f"document is {size} bytes, over the limit of {self.max_document_bytes}"
-            return Prepared(
-                seq, position, request_id=raw.id, rejection=Rejection(Stage.SIZE, reason, _as_given(record))
-            )
+        outcome = prepare_record(record.data, self.tenant, self.pricing, self.max_document_bytes)
+        if isinstance(outcome, Refused):
+            rejection = Rejection(Stage(outcome.stage), outcome.reason, _as_given(record))
+            return Prepared(seq, position, request_id=outcome.request_id, rejection=rejection)
         return Prepared(
-            seq, position, request_id=raw.id, doc_id=doc_id, source=source, unknown_model=unknown_model, size=size
+            seq,
+            position,
+            request_id=outcome.request_id,
+            doc_id=outcome.doc_id,
+            source=outcome.source,
+            unknown_model=outcome.unknown_model,
+            size=outcome.size,
+            version=outcome.version,
         )
-
-
-def _text_id(data: dict[str, Any]) -> str | None:
-    value = data.get("id")
-    return value if isinstance(value, str) else None
 
 
 def _as_given(record: SourceRecord) -> Any:

@@ -98,6 +98,7 @@ class Progress:
             f"{counts.records:,} records",
             f"{counts.created:,} new",
             f"{counts.updated:,} updated",
+            *([f"{counts.superseded:,} superseded"] if counts.superseded else []),
             f"{counts.rejected:,} rejected",
             f"{docs_rate:,.0f} docs/s",
             f"{bytes_rate / 1e6:.1f} MB/s",

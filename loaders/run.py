@@ -24,13 +24,14 @@ from core.pricing import PricingTable
 from core.templates import IndexNames, apply_templates
 from loaders import checkpoint as checkpoints
 from loaders.accounting import Counts, DeadLetterFile, Tracker
-from loaders.backfill import backfill_settings
+from loaders.backfill import backfill_settings, refresh
 from loaders.bulk import BulkLoader, BulkSettings, QueueItem
 from loaders.checkpoint import Checkpoint, CheckpointError, CheckpointWriter
 from loaders.options import LoadOptions, parse_size
 from loaders.prepare import Preparer
 from loaders.progress import Progress
 from loaders.reader import Reader
+from loaders.retry import Retrier
 from loaders.sources.base import Position, Source, SourceSize
 
 # Bulk request framing (action lines, newlines) on top of the documents themselves.
@@ -108,8 +109,9 @@ class LoadRun:
             return self.result(checkpoint, None, backfill=False)
         # The source first: one that cannot be read (no database, say) should not leave indices behind.
         size = await asyncio.to_thread(self.source.size, checkpoint.started_after)
+        retrier = Retrier(self.options.max_retries, self.options.initial_backoff, self.options.max_backoff, self.say)
         if self.options.apply_templates:
-            await apply_templates(self.client, self.names)
+            await retrier.run("applying the index templates", lambda: apply_templates(self.client, self.names))
         limits = await _engine_limits(self.client, self.options, self.say)
         backfill = _wants_backfill(self.options, size) or state.backfill_restore is not None
         loader: BulkLoader | None = None
@@ -117,14 +119,14 @@ class LoadRun:
             if backfill:
                 await stack.enter_async_context(
                     backfill_settings(
-                        self.client, self.index, state.backfill_restore, checkpoint.remember_backfill, self.say
+                        self.client, self.index, state.backfill_restore, checkpoint.remember_backfill, self.say, retrier
                     )
                 )
             if not state.complete:
                 loader = await self.stream(checkpoint, size, limits)
                 checkpoint.mark_complete()
         if self.options.refresh_at_end and not backfill:
-            await self.client.indices.refresh(index=self.index)
+            await refresh(self.client, self.index, retrier)
         return self.result(checkpoint, loader, backfill)
 
     def open_checkpoint(self) -> CheckpointWriter:

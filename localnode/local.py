@@ -98,14 +98,20 @@ class LocalCluster:
 
     # -- status -----------------------------------------------------------------------------------------------
 
+    @property
+    def urls(self) -> str:
+        """Every node's URL, comma-separated: the OPENSEARCH_URL that survives the loss of any one node."""
+        return ",".join(spec.url for spec in self.specs())
+
     def running_pids(self) -> dict[str, int]:
-        """The nodes whose pid file names a live process; stale pid files are removed on the way."""
+        """The nodes whose pid file names a live process of that node; stale pid files are removed on the way
+        (a killed node's pid may since belong to another program)."""
         alive: dict[str, int] = {}
         for spec in self.specs():
             pid = _read_pid(spec.pid_file)
             if pid is None:
                 continue
-            if _process_alive(pid):
+            if _process_alive(pid) and _runs_node(pid, spec):
                 alive[spec.name] = pid
             else:
                 spec.pid_file.unlink(missing_ok=True)
@@ -133,35 +139,51 @@ class LocalCluster:
     # -- start ------------------------------------------------------------------------------------------------
 
     def start(self, log: Callable[[str], None] = print) -> str:
-        """Start the cluster, or reuse it if it already runs; returns its URL once it is yellow or green."""
-        if self.health() is not None:
+        """Start the cluster, or reuse it if it already runs; returns its URL once it is yellow or green.
+
+        Nodes that are not running (never started, stopped, or killed: their pid file names a dead or another
+        process) are started; running ones are kept, so a cluster that lost a node gets it back.
+        """
+        missing = self.missing_nodes()
+        if not missing:
             log(f"OpenSearch already running at {self.url} ({self.cluster_name}); reusing it.")
-            self._wait_healthy(deadline=time.monotonic() + START_TIMEOUT_SECONDS)
+            self._wait_healthy(deadline=time.monotonic() + START_TIMEOUT_SECONDS, launched=[])
             return self.url
-        pids = self.running_pids()
-        for spec in self.specs():
-            if spec.name not in pids:
-                for port in (spec.http_port, spec.transport_port):
-                    if _port_busy(port):
-                        raise NodeError(
-                            f"port {port} on 127.0.0.1 is taken by another program (not {self.cluster_name}); "
-                            f"stop it or choose another port with --port / LLMSEARCH_NODE_PORT"
-                        )
+        if len(missing) < self.nodes:
+            log(f"{self.cluster_name}: starting {', '.join(s.name for s in missing)} (not running); the others run on")
+        self._check_ports(missing)
         java = find_java()
         log(f"Using {java.describe()}")
         archive = fetch_archive(self.settings.cache_dir, self.settings.dist)
         home = unpack(archive, node_root(self.settings) / "dist")
         user = unprivileged_user(self.settings.user)
-        for spec in self.specs():
-            if spec.name in pids:
-                continue
+        for spec in missing:
             self._configure(spec, home, java)
             if user is not None:
                 _chown_tree(self.directory, user)
             self._launch(spec, home, java, user)
-        self._wait_healthy(deadline=time.monotonic() + START_TIMEOUT_SECONDS)
+        self._wait_healthy(deadline=time.monotonic() + START_TIMEOUT_SECONDS, launched=missing)
         log(f"OpenSearch is up at {self.url} ({self.cluster_name}, {self.nodes} node(s))")
         return self.url
+
+    def missing_nodes(self) -> list[NodeSpec]:
+        """The nodes to start: no live process of theirs, and nothing of our cluster answering on their port."""
+        pids = self.running_pids()
+        return [spec for spec in self.specs() if spec.name not in pids and not self._answers(spec)]
+
+    def _answers(self, spec: NodeSpec) -> bool:
+        """The node answers as one of ours (started some other way, or its pid file is gone)."""
+        info = _get_json(f"{spec.url}/")
+        return info is not None and info.get("cluster_name") == self.cluster_name and info.get("name") == spec.name
+
+    def _check_ports(self, specs: list[NodeSpec]) -> None:
+        for spec in specs:
+            for port in (spec.http_port, spec.transport_port):
+                if _port_busy(port):
+                    raise NodeError(
+                        f"port {port} on 127.0.0.1 is taken by another program (not {self.cluster_name}); "
+                        f"stop it or choose another port with --port / LLMSEARCH_NODE_PORT"
+                    )
 
     def _configure(self, spec: NodeSpec, home: Path, java: JavaRuntime) -> None:
         config = spec.directory / "config"
@@ -241,7 +263,7 @@ class LocalCluster:
             log_handle.close()
         spec.pid_file.write_text(str(process.pid))
 
-    def _wait_healthy(self, deadline: float) -> None:
+    def _wait_healthy(self, deadline: float, launched: list[NodeSpec]) -> None:
         expected = self.nodes
         while time.monotonic() < deadline:
             health = _get_json(f"{self.url}/_cluster/health?wait_for_status=yellow&timeout=2s")
@@ -252,7 +274,9 @@ class LocalCluster:
                 and int(str(health.get("number_of_nodes", 0))) >= expected
             ):
                 return
-            dead = [s for s in self.specs() if not _process_alive(_read_pid(s.pid_file))]
+            # Only the nodes started here can have "exited during start-up"; another that is missing is reported
+            # by the timeout below (and started by the next `start`).
+            dead = [s for s in launched if not _process_alive(_read_pid(s.pid_file))]
             if dead:
                 raise NodeError(f"{dead[0].name} exited during start-up.\n{_log_tail(dead[0], self.cluster_name)}")
             time.sleep(0.5)
@@ -315,6 +339,16 @@ def _not_zombie(pid: int) -> bool:
     except OSError:
         return True
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _runs_node(pid: int, spec: NodeSpec) -> bool:
+    """The process is that node's JVM: its command line names the node's directory (in its JVM options)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc to ask (or not allowed): trust the pid file
+    # Just launched, the pid is still the start script, which names no directory: it counts as the node.
+    return str(spec.directory).encode() in command or b"bin/opensearch" in command
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
