@@ -30,9 +30,10 @@ def too_large(size: int, limit: int, page_size: int) -> ApiError:
 
 
 async def refuse_oversized_page(
-    client: AsyncOpenSearch, index: str, body: dict[str, Any], page_size: int, limit: int
+    client: AsyncOpenSearch, index: str | None, body: dict[str, Any], page_size: int, limit: int
 ) -> None:
-    """Raise the 400 when the page `body` asks for would be larger than `limit`, without fetching it."""
+    """Raise the 400 when the page `body` asks for would be larger than `limit`, without fetching it. `index` is
+    None when `body` searches a point in time (which names its index itself)."""
     if page_size < PROBE_FROM_PAGE_SIZE or list(body["_source"]) != list(RETURNED):
         return  # small pages, and chosen fields (which size_chars does not split), are checked once rendered
     # track_total_hits stays as the page has it: `false` with search_after (a cursor page) and a null sort value

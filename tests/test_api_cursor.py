@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import hashlib
+import hmac
 import ipaddress
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,10 +28,22 @@ from core.fields import FIELDS, MAX_KEYWORD_CHARS, RELEVANCE, SORTABLE
 from core.settings import ServiceSettings
 from core.templates import IndexNames, apply_templates, delete_all
 from service.app import create_app
-from service.cursor import INVALID_CURSOR, MAX_CURSOR_CHARS, CursorError, issue_cursor, read_cursor
+from service.cursor import (
+    EXPIRED_CURSOR,
+    INVALID_CURSOR,
+    KEEP_ALIVE_MINUTES,
+    MAX_CURSOR_CHARS,
+    PIT_ID_ROOM_CHARS,
+    CursorError,
+    Position,
+    fingerprint,
+    issue_cursor,
+    read_cursor,
+)
+from service.cursor_pit import TOO_MANY_OPEN
 from service.keys import KeyStore
-from service.params import parse_query
-from service.query import build_search_body
+from service.params import RequestsQuery, parse_query
+from service.query import build_search_body, with_point_in_time
 from service.secret import CURSOR_SECRET, SECRET_ID, CursorSecret
 from tests.api_server import ApiTestServer
 from tests.dataset import BASE, TENANT_A, TENANT_B, index_documents, tenant_documents
@@ -266,6 +283,215 @@ async def test_paging_beside_a_writer_sees_every_earlier_request_once(
     assert any(name.startswith("new-") for name in seen), "the writer's requests were never reached"
 
 
+def harbor_document(tenant: str, name: str, i: int) -> RequestDocument:
+    """A request whose completion says `harbor` 1 to 4 times among 0 to 8 other words: scores for `harbor` differ
+    (term frequency and length) and tie often (the id then decides)."""
+    words = ["harbor"] * (i % 4 + 1) + [f"filler{j}" for j in range(i % 9)]
+    raw = RawRequest(id=name, createdAt=BASE + timedelta(minutes=i), completion=" ".join(words))
+    return RequestDocument.from_raw(raw, tenant)
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+async def test_relevance_paging_beside_a_writer_sees_every_earlier_request_once(
+    api: Api, client: AsyncOpenSearch, index_names: IndexNames, keys: KeyStore, order: str
+) -> None:
+    """While a client pages `search=harbor` by relevance, another task keeps indexing requests that contain
+    `harbor` too. Each one changes the word's statistics (how many requests contain it), and so the score of every
+    request already there: without a point in time the next page would start from a score that no longer means the
+    same position, repeating or skipping requests. The cursor's point in time keeps the first page's index: every
+    request that was there comes exactly once, in the first page's order, and none of the new ones."""
+    tenant = f"relevance-writer-{order}"
+    before = [harbor_document(tenant, f"old-{i:03d}", i) for i in range(120)]
+    await index_documents(client, index_names, before)
+    key, _ = await keys.create(tenant)
+    params: dict[str, Any] = {"search": "harbor", "sortBy": RELEVANCE, "sortOrder": order, "fields": "id"}
+    expected = [request["id"] for request in (await get(api, key, pageSize=1000, **params))["requests"]]
+    assert sorted(expected) == [d.id for d in before]
+    first = await get(api, key, pageSize=15, **params)  # the index it pages through is the one `expected` saw
+    seen = [request["id"] for request in first["requests"]]
+    totals = {first["totalCount"]}
+    cursor: str | None = first["nextCursor"]
+    written = asyncio.Event()
+    done = asyncio.Event()
+
+    async def writer() -> None:
+        round_ = 0
+        while not done.is_set():
+            new = [harbor_document(tenant, f"new-{round_:03d}-{j}", round_ * 5 + j) for j in range(5)]
+            await index_documents(client, index_names, new)  # refreshed: a search without a PIT sees them
+            round_ += 1
+            written.set()
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(writer())
+    try:
+        # Stops once more requests came than there were: without the point in time a descending walk can start
+        # over on every page (each write lowers every score below the cursor's) and never end.
+        while cursor is not None and len(seen) <= len(before):
+            await written.wait()  # at least one round of writes between any two pages
+            written.clear()
+            body = await get(api, key, pageSize=15, **params, cursor=cursor)
+            totals.add(body["totalCount"])
+            seen += [request["id"] for request in body["requests"]]
+            cursor = body["nextCursor"]
+    finally:
+        done.set()
+        await task
+    assert len(seen) == len(set(seen)), f"{len(seen) - len(set(seen))} requests came twice"
+    assert sorted(name for name in seen if name.startswith("old-")) == [d.id for d in before], "requests skipped"
+    assert cursor is None
+    assert seen == expected, "not the first page's order, or requests indexed after the first page"
+    assert totals == {len(before)}, "a page counted another index than the first page's"
+
+
+# -- relevance cursors and their point in time ----------------------------------------------------------------------
+
+RELEVANCE_SEARCH = {"search": "answer | lighthouse | refund | 東京", "sortBy": RELEVANCE}
+
+
+def cursor_content(cursor: str) -> dict[str, Any]:
+    encoded = cursor.split(".")[0]
+    content: dict[str, Any] = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    return content
+
+
+def signed(content: dict[str, Any], key: bytes) -> str:
+    """A cursor with exactly this content, signed as the service signs: what an older release could have issued."""
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    payload = json.dumps(content, separators=(",", ":")).encode()
+    return f"{b64(payload)}.{b64(hmac.new(key, payload, hashlib.sha256).digest())}"
+
+
+async def open_pit_ids(client: AsyncOpenSearch) -> set[str]:
+    return {pit["pit_id"] for pit in (await client.get_all_pits()).get("pits", [])}
+
+
+@pytest.mark.parametrize(
+    "params", [{"sortBy": "createdAt"}, {"sortBy": RELEVANCE}, {"sortBy": "cost", "search": "answer"}]
+)
+async def test_field_sorts_and_relevance_without_search_hold_nothing_open(
+    api: Api, key_a: str, params: dict[str, Any]
+) -> None:
+    """Their order does not depend on index statistics (without a search every score is equal): their cursors are
+    what they always were, sort values only."""
+    body = await get(api, key_a, pageSize=2, **params)
+    assert set(cursor_content(body["nextCursor"])) == {"v", "q", "a"}
+
+
+async def test_a_relevance_search_pages_through_one_point_in_time_closed_after_the_last_page(
+    api: Api, client: AsyncOpenSearch, key_a: str
+) -> None:
+    first = await get(api, key_a, pageSize=4, **RELEVANCE_SEARCH)
+    pit_id = cursor_content(first["nextCursor"])["p"]
+    assert pit_id in await open_pit_ids(client)
+    cursors = [first["nextCursor"]]
+    while cursors[-1] is not None:
+        body = await get(api, key_a, pageSize=4, **RELEVANCE_SEARCH, cursor=cursors[-1])
+        cursors.append(body["nextCursor"])
+        assert body["nextCursor"] is None or cursor_content(body["nextCursor"])["p"] == pit_id
+    assert pit_id not in await open_pit_ids(client), "the last page left its point in time open"
+    status, body = await fetch(api, key_a, pageSize=4, **RELEVANCE_SEARCH, cursor=cursors[-2])
+    assert (status, body) == (400, {"error": EXPIRED_CURSOR}), "a cursor to the last page, once it was served"
+
+
+async def test_an_expired_relevance_cursor_is_a_400_that_says_to_start_again(
+    api: Api, client: AsyncOpenSearch, key_a: str
+) -> None:
+    """However the point in time went (expired, closed, lost with a node), the engine answers 404
+    `search_context_missing_exception`: the client is told to start again, and only the relevance path reads it so."""
+    first = await get(api, key_a, pageSize=3, **RELEVANCE_SEARCH)
+    await client.delete_pit(body={"pit_id": [cursor_content(first["nextCursor"])["p"]]})
+    status, body = await fetch(api, key_a, pageSize=3, **RELEVANCE_SEARCH, cursor=first["nextCursor"])
+    assert (status, body) == (400, {"error": EXPIRED_CURSOR})
+    assert EXPIRED_CURSOR.startswith(INVALID_CURSOR.rstrip(".")) and "first page" in EXPIRED_CURSOR
+    assert f"{KEEP_ALIVE_MINUTES} minutes" in EXPIRED_CURSOR
+    again = await get(api, key_a, pageSize=3, **RELEVANCE_SEARCH)
+    assert [r["id"] for r in again["requests"]] == [r["id"] for r in first["requests"]]
+    await get(api, key_a, pageSize=1000, **RELEVANCE_SEARCH, cursor=again["nextCursor"])  # to the end: closes it
+
+
+async def test_a_relevance_cursor_without_a_point_in_time_is_refused(api: Api, key_a: str) -> None:
+    """A relevance cursor from before points in time (sort values only) would page on over changed scores."""
+    first = await get(api, key_a, pageSize=3, **RELEVANCE_SEARCH)
+    content = cursor_content(first["nextCursor"])
+    del content["p"]
+    older = signed(content, await api.app[CURSOR_SECRET].key())
+    status, body = await fetch(api, key_a, pageSize=3, **RELEVANCE_SEARCH, cursor=older)
+    assert (status, body) == (400, {"error": INVALID_CURSOR})
+    await get(api, key_a, pageSize=1000, **RELEVANCE_SEARCH, cursor=first["nextCursor"])  # to the end: closes it
+
+
+def test_the_documents_state_the_keep_alive() -> None:
+    """params.py cannot import it (service.cursor imports params), and the README is text: both say it in words."""
+    description = RequestsQuery.model_fields["cursor"].description or ""
+    assert f"{KEEP_ALIVE_MINUTES} minutes after each page" in description
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert f"consistent for {KEEP_ALIVE_MINUTES} minutes of inactivity" in readme
+    assert EXPIRED_CURSOR.split(".")[0] + "." in readme
+
+
+def test_a_point_in_time_goes_with_relevance_searches_only() -> None:
+    key = b"k" * 32
+    relevance = parse_query({"sortBy": RELEVANCE, "search": "refund"}, ["sortBy", "search"])
+    by_cost = parse_query({"sortBy": "cost", "search": "refund"}, ["sortBy", "search"])
+    with pytest.raises(ValueError, match="point in time"):
+        issue_cursor([1.5, "req-001"], relevance, "t", key)
+    with pytest.raises(ValueError, match="point in time"):
+        issue_cursor([0.5, "req-001"], by_cost, "t", key, pit_id="pit")
+    for query, content in [
+        (relevance, {"v": 1, "q": fingerprint(relevance, "t"), "a": [1.5, "req-001"]}),
+        (by_cost, {"v": 1, "q": fingerprint(by_cost, "t"), "a": [0.5, "req-001"], "p": "pit"}),
+        (relevance, {"v": 1, "q": fingerprint(relevance, "t"), "a": [1.5, "req-001"], "p": ""}),
+    ]:
+        with pytest.raises(CursorError):
+            read_cursor(signed(content, key), query, "t", key)
+    position = read_cursor(issue_cursor([1.5, "req-001"], relevance, "t", key, "pit"), relevance, "t", key)
+    assert position == Position([1.5, "req-001"], "pit")
+
+
+def test_the_longest_relevance_cursor_the_service_can_issue_is_read_back() -> None:
+    """A point-in-time id as long as a cursor carries, beside the longest id: within the same length cap."""
+    key = b"k" * 32
+    query = parse_query({"sortBy": RELEVANCE, "search": "refund"}, ["sortBy", "search"])
+    values: list[Any] = [-1.7976931348623157e308, "\x00" * MAX_ID_LENGTH]
+    token = issue_cursor(values, query, "t", key, "A" * PIT_ID_ROOM_CHARS)
+    assert len(token) <= MAX_CURSOR_CHARS
+    assert read_cursor(token, query, "t", key) == Position(values, "A" * PIT_ID_ROOM_CHARS)
+    with pytest.raises(ValueError, match="does not fit"):
+        issue_cursor(values, query, "t", key, "A" * (PIT_ID_ROOM_CHARS + 1))
+
+
+@contextlib.asynccontextmanager
+async def no_point_in_time_to_spare(client: AsyncOpenSearch) -> AsyncIterator[None]:
+    """The node's `search.max_open_pit_context` at 0, as when 300 are open, for as short a time as the test takes
+    (it is node-wide: an export elsewhere would be refused meanwhile)."""
+    setting = "search.max_open_pit_context"
+    current = (await client.cluster.get_settings(flat_settings=True))["transient"].get(setting)
+    await client.cluster.put_settings(body={"transient": {setting: 0}})
+    try:
+        yield
+    finally:
+        await client.cluster.put_settings(body={"transient": {setting: current}})
+
+
+async def test_no_point_in_time_to_spare_is_a_503_to_retry_and_field_sorts_go_on(
+    api: Api, key_a: str, client: AsyncOpenSearch
+) -> None:
+    started = await get(api, key_a, pageSize=3, **RELEVANCE_SEARCH)
+    async with no_point_in_time_to_spare(client):
+        response = await api.get(URL, params={"pageSize": "3", **RELEVANCE_SEARCH}, headers={"Authorization": key_a})
+        assert response.status == 503 and int(response.headers["Retry-After"]) > 0
+        assert await response.json() == {"error": TOO_MANY_OPEN}
+        by_cost = await get(api, key_a, pageSize=3, sortBy="cost")
+        assert (await get(api, key_a, pageSize=3, sortBy="cost", cursor=by_cost["nextCursor"]))["requests"]
+        # A cursor's point in time is already open: its pages go on.
+        assert (await get(api, key_a, pageSize=3, **RELEVANCE_SEARCH, cursor=started["nextCursor"]))["requests"]
+    await get(api, key_a, pageSize=1000, **RELEVANCE_SEARCH, cursor=started["nextCursor"])  # to the end: closes it
+
+
 # -- tampering ------------------------------------------------------------------------------------------------------
 
 
@@ -418,7 +644,7 @@ def test_sort_values_of_the_wrong_shape_are_refused_even_when_signed() -> None:
     issued (a list, an object, one value too many) never reaches the engine."""
     key = b"k" * 32
     query = parse_query({"sortBy": "cost"}, ["sortBy"])
-    assert read_cursor(issue_cursor([0.5, "req-001"], query, "t", key), query, "t", key) == [0.5, "req-001"]
+    assert read_cursor(issue_cursor([0.5, "req-001"], query, "t", key), query, "t", key).after == [0.5, "req-001"]
     wrong: list[list[Any]] = [[0.5], [0.5, "req-001", "x"], [[0.5], "req-001"], [{"gt": 1}, "req-001"], [True, "x"]]
     for values in wrong:
         with pytest.raises(CursorError):
@@ -433,7 +659,7 @@ def test_the_longest_cursor_the_service_can_issue_is_read_back() -> None:
     values: list[Any] = ["\x1f" * MAX_KEYWORD_CHARS, "\x00" * MAX_ID_LENGTH]
     token = issue_cursor(values, query, "t", key)
     assert len(token) <= MAX_CURSOR_CHARS
-    assert read_cursor(token, query, "t", key) == values
+    assert read_cursor(token, query, "t", key) == Position(values, None)
 
 
 def test_the_search_after_body_keeps_the_tenant_filter() -> None:
@@ -441,6 +667,9 @@ def test_the_search_after_body_keeps_the_tenant_filter() -> None:
     body = build_search_body(query, "acme", ["2026-01-01", "req-1"])
     assert body["query"]["bool"]["filter"][0] == {"term": {"tenant_id": "acme"}}
     assert body["search_after"] == ["2026-01-01", "req-1"] and body["size"] == 8 and "from" not in body
+    in_pit = with_point_in_time(body, "pit-id", "5m")
+    assert in_pit == {**body, "pit": {"id": "pit-id", "keep_alive": "5m"}}
+    assert in_pit["query"]["bool"]["filter"][0] == {"term": {"tenant_id": "acme"}}
 
 
 # -- the secret -----------------------------------------------------------------------------------------------------
