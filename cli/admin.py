@@ -8,13 +8,13 @@ from collections.abc import Awaitable, Callable
 
 from opensearchpy import AsyncOpenSearch
 
-from cli.arguments import tenant_id
+from cli.arguments import scopes, tenant_id
 from cli.engine_url import resolve_url
 from core.derived_fill import FillProgress, fill_derived
 from core.engine import make_client
 from core.settings import OpenSearchSettings, ServiceSettings
 from core.templates import IndexNames, apply_templates
-from service.keys import KeyStore
+from service.keys import KeyStore, Scope
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,6 +32,12 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     create = actions.add_parser("create", help="create a key for a tenant and print it (once)")
     create.add_argument("--tenant", required=True, type=tenant_id)
     create.add_argument("--name")
+    create.add_argument(
+        "--scope",
+        type=scopes,
+        default=frozenset({Scope.READ}),
+        help="read (search, export, analytics; the default), write (ingest only) or read,write",
+    )
     create.set_defaults(handler=_create_key)
     listing = actions.add_parser("list", help="list keys, masked")
     listing.add_argument("--tenant")
@@ -83,8 +89,11 @@ async def _fill_derived(client: AsyncOpenSearch, names: IndexNames, settings: Se
 
 def _create_key(args: argparse.Namespace) -> int:
     async def job(client: AsyncOpenSearch, names: IndexNames, settings: ServiceSettings) -> int:
-        key, record = await KeyStore(client, names, 0).create(args.tenant, args.name)
-        print(f"Created key {record.key_id} for tenant {record.tenant_id}. It is shown this once:\n{key}")
+        key, record = await KeyStore(client, names, 0).create(args.tenant, args.name, args.scope)
+        print(
+            f"Created key {record.key_id} for tenant {record.tenant_id} ({','.join(record.scopes)}). "
+            f"It is shown this once:\n{key}"
+        )
         return 0
 
     return _run(job)
@@ -93,11 +102,11 @@ def _create_key(args: argparse.Namespace) -> int:
 def _list_keys(args: argparse.Namespace) -> int:
     async def job(client: AsyncOpenSearch, names: IndexNames, settings: ServiceSettings) -> int:
         records = await KeyStore(client, names, 0).list(args.tenant)
-        print(f"{'id':<14}{'key':<14}{'tenant':<24}{'name':<16}{'created':<22}revoked")
+        print(f"{'id':<14}{'key':<14}{'tenant':<24}{'name':<16}{'scopes':<12}{'created':<22}revoked")
         for r in records:
             revoked = r.revoked_at.strftime("%Y-%m-%d %H:%M") if r.revoked_at else "-"
             print(
-                f"{r.key_id:<14}{r.masked:<14}{r.tenant_id:<24}{r.name or '-':<16}"
+                f"{r.key_id:<14}{r.masked:<14}{r.tenant_id:<24}{r.name or '-':<16}{','.join(r.scopes):<12}"
                 f"{r.created_at.strftime('%Y-%m-%d %H:%M'):<22}{revoked}"
             )
         return 0

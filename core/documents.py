@@ -266,12 +266,13 @@ def status_class(status: int | None) -> str | None:
 
 
 def metadata_pairs(metadata: dict[str, str]) -> list[str]:
-    """`<key>=<value>` for each pair whose key has no `=`: a pair starting `<key>=` then always belongs to `<key>`."""
-    return [
+    """`<key>=<value>` for each pair whose key has no `=` (so a pair starting `<key>=` always belongs to `<key>`),
+    sorted: the same metadata gives the same list whatever order its keys came in."""
+    return sorted(
         f"{key}{METADATA_PAIR_SEPARATOR}{value}"
         for key, value in metadata.items()
         if METADATA_PAIR_SEPARATOR not in key
-    ]
+    )
 
 
 def collect_metadata(

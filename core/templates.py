@@ -77,6 +77,9 @@ async def apply_templates(client: AsyncOpenSearch, names: IndexNames) -> list[Ma
         )
     if not await client.indices.exists(index=names.keys_index):
         await _create_ignoring_race(client, names.keys_index, {})
+    # A keys index made before a field was added (`scopes`) gets it; putting mappings it already has changes nothing.
+    keys_properties = keys_template(names)["template"]["mappings"]["properties"]
+    await client.indices.put_mapping(index=names.keys_index, body={"properties": keys_properties})
     return await add_new_fields(client, names)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.errors import INVALID_KEY, MISSING_KEY, ApiError
-from service.keys import KeyStore
+from service.keys import KeyStore, Scope
 
 MAX_KEY_LENGTH = 256
 
@@ -18,13 +18,20 @@ def presented_key(header: str | None) -> str | None:
     return value or None
 
 
-async def tenant_of_request(header: str | None, keys: KeyStore) -> str:
+# A valid key without the scope a route needs: 403, distinct from the spec's two 401s for missing or invalid keys.
+MISSING_SCOPE = {Scope.READ: "This API key cannot read.", Scope.WRITE: "This API key cannot write."}
+
+
+async def tenant_of_request(header: str | None, keys: KeyStore, scope: Scope = Scope.READ) -> str:
+    """The tenant of the presented key, which must have `scope` (every reading route asks for `read`)."""
     key = presented_key(header)
     if key is None:
         raise ApiError(401, MISSING_KEY)
     if len(key) > MAX_KEY_LENGTH or not key.isascii():
         raise ApiError(401, INVALID_KEY)
-    tenant = await keys.tenant_for(key)
-    if tenant is None:
+    grant = await keys.grant_for(key)
+    if grant is None:
         raise ApiError(401, INVALID_KEY)
-    return tenant
+    if scope not in grant.scopes:
+        raise ApiError(403, MISSING_SCOPE[scope])
+    return grant.tenant_id

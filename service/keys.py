@@ -7,7 +7,9 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch
@@ -22,11 +24,28 @@ ID_LENGTH = 12  # hex characters of the hash shown as a key's id
 CACHE_ENTRIES = 10_000
 
 
+class Scope(StrEnum):
+    """What a key may do: read (search, export, analytics) and/or write (ingest)."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A valid key's tenant and scopes."""
+
+    tenant_id: str
+    scopes: frozenset[Scope]
+
+
 class KeyRecord(BaseModel):
     key_hash: str
     key_prefix: str
     tenant_id: str = Field(pattern=TENANT_PATTERN)
     name: str | None = None
+    # Keys made before scopes existed have none stored: they keep working as they did, as read keys.
+    scopes: list[Scope] = Field(default_factory=lambda: [Scope.READ], min_length=1)
     created_at: datetime
     revoked_at: datetime | None = None
 
@@ -62,15 +81,18 @@ class KeyStore:
         self._clock = clock
         self._index = names.keys_index
         self._cache_seconds = cache_seconds
-        self._cache: OrderedDict[str, tuple[str | None, float]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[Grant | None, float]] = OrderedDict()
 
-    async def create(self, tenant_id: str, name: str | None = None) -> tuple[str, KeyRecord]:
+    async def create(
+        self, tenant_id: str, name: str | None = None, scopes: frozenset[Scope] = frozenset({Scope.READ})
+    ) -> tuple[str, KeyRecord]:
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         record = KeyRecord(
             key_hash=hash_key(key),
             key_prefix=key[: len(KEY_PREFIX) + 6],
             tenant_id=tenant_id,
             name=name,
+            scopes=sorted(scopes),
             created_at=datetime.now(UTC),
         )
         await self._client.index(
@@ -99,26 +121,31 @@ class KeyStore:
         return record
 
     async def tenant_for(self, key: str) -> str | None:
-        """The tenant of a valid, unrevoked key; None for anything else."""
+        """The tenant of a valid, unrevoked key, whatever its scopes; None for anything else."""
+        grant = await self.grant_for(key)
+        return None if grant is None else grant.tenant_id
+
+    async def grant_for(self, key: str) -> Grant | None:
+        """The tenant and scopes of a valid, unrevoked key; None for anything else."""
         digest = hash_key(key)
         now = self._clock()
         cached = self._cache.get(digest)
         if cached is not None and cached[1] > now:
             return cached[0]
-        tenant = await self._lookup(digest)
-        self._cache[digest] = (tenant, now + self._cache_seconds)
+        grant = await self._lookup(digest)
+        self._cache[digest] = (grant, now + self._cache_seconds)
         self._cache.move_to_end(digest)
         while len(self._cache) > CACHE_ENTRIES:
             self._cache.popitem(last=False)
-        return tenant
+        return grant
 
-    async def _lookup(self, digest: str) -> str | None:
+    async def _lookup(self, digest: str) -> Grant | None:
         try:
             found = await self._client.get(index=self._index, id=digest)
         except NotFoundError:
             return None
         record = KeyRecord.model_validate(found["_source"])
-        return None if record.revoked_at is not None else record.tenant_id
+        return None if record.revoked_at is not None else Grant(record.tenant_id, frozenset(record.scopes))
 
     async def _find(self, key_or_id: str) -> KeyRecord | None:
         if key_or_id.startswith(KEY_PREFIX):

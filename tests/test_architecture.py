@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 ALLOWED: dict[str, frozenset[str]] = {
     "core": frozenset({"core"}),
+    "client": frozenset({"client"}),  # shipped to callers of the API: it stands alone
     "service": frozenset({"core", "service"}),
     "loaders": frozenset({"core", "loaders"}),
     "localnode": frozenset({"core", "localnode"}),

@@ -61,3 +61,22 @@ def test_bad_tenant_is_refused(cli_env: dict[str, str]) -> None:
     # Worded once (cli/arguments.py) for every command that takes --tenant; errors go to stderr.
     assert done.returncode == 2
     assert "'a:b' is not a valid tenant id" in done.stderr
+
+
+def test_keys_have_scopes_read_by_default(cli_env: dict[str, str]) -> None:
+    default = llmsearch(cli_env, "keys", "create", "--tenant", "scoped", "--name", "reader")
+    writer = llmsearch(cli_env, "keys", "create", "--tenant", "scoped", "--name", "writer", "--scope", "write")
+    both = llmsearch(cli_env, "keys", "create", "--tenant", "scoped", "--name", "both", "--scope", "read,write")
+    assert [done.returncode for done in (default, writer, both)] == [0, 0, 0]
+    assert "(read)" in default.stdout and "(write)" in writer.stdout and "(read,write)" in both.stdout
+    listed = llmsearch(cli_env, "keys", "list", "--tenant", "scoped").stdout
+    scopes = {line.split()[3]: line.split()[4] for line in listed.splitlines()[1:]}
+    assert scopes == {"reader": "read", "writer": "write", "both": "read,write"}
+    refused = llmsearch(cli_env, "keys", "create", "--tenant", "scoped", "--scope", "admin")
+    assert refused.returncode == 2 and "scopes are read, write or read,write" in refused.stderr
+
+
+def test_fill_reports_progress_and_ends(cli_env: dict[str, str]) -> None:
+    done = llmsearch(cli_env, "templates", "fill")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1].startswith("fill done:")

@@ -1,0 +1,78 @@
+"""The route: a write-scoped key → the body, within limits → documents → one bulk request → an answer that accounts
+for every record (200 all indexed, 207 some refused, 429 the engine was busy: which records to send again)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+from aiohttp import web
+
+from core.pricing import PricingTable
+from service.auth import tenant_of_request
+from service.context import SERVICES
+from service.errors import METHOD_NOT_ALLOWED, ApiError
+from service.ingest.answer import busy_answer, ingest_answer
+from service.ingest.body import read_body, split_records
+from service.ingest.records import prepare_lines
+from service.ingest.write import write_documents
+from service.keys import Scope
+from service.query_string import QueryStringError, decode_query
+
+ALLOWED_METHODS = ("POST",)
+JSON = "application/json"
+INGEST_GATE = web.AppKey("ingest_gate", asyncio.Semaphore)
+RETRY_AFTER = {"Retry-After": "1"}
+
+
+async def ingest(request: web.Request) -> web.Response:
+    if request.method not in ALLOWED_METHODS:
+        raise ApiError(405, METHOD_NOT_ALLOWED, {"Allow": ", ".join(ALLOWED_METHODS)})
+    services = request.app[SERVICES]
+    settings = services.settings
+    tenant = await tenant_of_request(request.headers.get("Authorization"), services.keys, Scope.WRITE)
+    refresh = _refresh(request)
+    gate = request.app[INGEST_GATE]
+    try:
+        await asyncio.wait_for(gate.acquire(), settings.ingest_queue_seconds)
+    except TimeoutError:
+        raise ApiError(429, "The service is busy ingesting; send this call again shortly.", RETRY_AFTER) from None
+    try:
+        body = await read_body(request, settings.ingest_max_bytes)
+        lines = split_records(body, request.content_type)
+        del body
+        if len(lines) > settings.ingest_max_records:
+            raise ApiError(
+                413, f"{len(lines):,} records in one call; at most {settings.ingest_max_records:,}: split the call."
+            )
+        ready, rejected = prepare_lines(lines, tenant, PricingTable.default(), settings.ingest_max_record_bytes)
+        written = await write_documents(
+            services.client, services.names.write_alias, ready, refresh, settings.ingest_timeout_seconds
+        )
+    finally:
+        gate.release()
+    rejected = sorted([*rejected, *written.rejected], key=lambda r: r.index)
+    if written.busy:
+        return _json(429, busy_answer(written.accepted, rejected), RETRY_AFTER)
+    answer = ingest_answer(written.accepted, written.superseded, rejected)
+    return _json(207 if rejected else 200, answer)
+
+
+def _refresh(request: web.Request) -> bool:
+    """`?refresh=wait_for` answers once the records are searchable; without it they are within the refresh interval."""
+    try:
+        pairs = decode_query(request.rel_url.raw_query_string)
+    except QueryStringError as error:
+        raise ApiError(400, str(error)) from None
+    params = dict(pairs)
+    unknown = sorted(set(params) - {"refresh"})
+    if unknown:
+        raise ApiError(400, f"{unknown[0]}: unknown parameter; the only one is refresh")
+    value = params.get("refresh", "false")
+    if value not in ("false", "wait_for"):
+        raise ApiError(400, f"refresh: {value!r} is neither false nor wait_for")
+    return value == "wait_for"
+
+
+def _json(status: int, answer: dict[str, object], headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps(answer), content_type=JSON, headers=headers)
