@@ -12,7 +12,7 @@ from opensearchpy import AsyncOpenSearch
 
 from cli.demo import prepare_demo
 from cli.engine_url import resolve_url
-from core.engine import make_client
+from core.engine import make_client, make_service_client
 from core.settings import OpenSearchSettings, ServiceSettings
 from core.templates import IndexNames
 from service.app import create_app
@@ -43,12 +43,37 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(url: str, settings: ServiceSettings, os_settings: OpenSearchSettings, demo: bool) -> None:
-    client = make_client(url, os_settings)
+    demo_key = await _demo_key(url, settings, os_settings) if demo else None
+    client = make_service_client(url, os_settings, settings)
     try:
-        demo_key = await prepare_demo(client, IndexNames(settings.index_prefix)) if demo else None
         await _run_until_stopped(client, url, settings, demo_key)
     finally:
         await client.close()
+
+
+async def _demo_key(url: str, settings: ServiceSettings, os_settings: OpenSearchSettings) -> str:
+    # A command's client: loading and refreshing take longer than the service's short query timeout allows.
+    client = make_client(url, os_settings)
+    try:
+        return await prepare_demo(client, IndexNames(settings.index_prefix))
+    finally:
+        await client.close()
+
+
+def serving_lines(base: str, engine_url: str, demo_key: str | None) -> list[str]:
+    """What `serve` prints once it listens: where the API, its reference and the page are, and the demo key."""
+    lines = [
+        f"\nllm-request-search is serving at {base}/api/v1/requests (OpenSearch: {engine_url})",
+        f"OpenAPI description: {base}/api/v1/openapi.json (rendered: {base}/docs)",
+        f"The page (search, filters, charts): {base}/",
+    ]
+    if demo_key:
+        lines += [
+            f"Demo API key (tenant 'demo'): {demo_key}",
+            f"  open {base}/ and paste it to sign in, or",
+            f"Try: curl -H 'Authorization: Bearer {demo_key}' '{base}/api/v1/requests?search=refund&pageSize=2'",
+        ]
+    return [*lines, "Press Ctrl+C to stop."]
 
 
 async def _run_until_stopped(
@@ -58,13 +83,7 @@ async def _run_until_stopped(
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.host, settings.port).start()
-        base = f"http://{settings.host}:{settings.port}"
-        print(f"\nllm-request-search is serving at {base}/api/v1/requests (OpenSearch: {url})")
-        print(f"OpenAPI description: {base}/api/v1/openapi.json (rendered: {base}/docs)")
-        if demo_key:
-            print(f"Demo API key (tenant 'demo'): {demo_key}")
-            print(f"Try: curl -H 'Authorization: Bearer {demo_key}' '{base}/api/v1/requests?search=refund&pageSize=2'")
-        print("Press Ctrl+C to stop.", flush=True)
+        print("\n".join(serving_lines(f"http://{settings.host}:{settings.port}", url, demo_key)), flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -16,11 +16,13 @@ from core.templates import IndexNames, apply_templates
 from service.analytics.handler import analytics
 from service.context import SERVICES, Services
 from service.docs import DOCS_PATH, SCRIPT_PATH, docs_page, redoc_script
-from service.engine_errors import api_error_for
+from service.engine_errors import answer_engine_failure
 from service.errors import ApiError, json_error
 from service.export_api import export_requests
 from service.handlers import health, list_requests, openapi_document
+from service.ingest.handler import INGEST_GATE, ingest
 from service.keys import KeyStore
+from service.page_routes import add_page_routes
 from service.request_by_id import get_request
 from service.secret import CURSOR_SECRET, CursorSecret
 from service.server import HTTP_PARSER_LIMITS
@@ -32,7 +34,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every error leaves as `{"error": ...}`; engine trouble as 503; anything unexpected as a logged 500."""
+    """Every error leaves as `{"error": ...}`; engine trouble as 503 (logged once per kind per interval, without a
+    traceback: service.engine_errors); anything unexpected as a 500 logged with its traceback."""
     try:
         return await handler(request)
     except ApiError as error:
@@ -43,7 +46,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         headers = {k: v for k, v in error.headers.items() if k.lower() == "allow"}
         return json_error(error.status, error.reason, headers)
     except (TimeoutError, OpenSearchException) as error:
-        api_error = api_error_for(error)
+        api_error = answer_engine_failure(error)
         if api_error is None:
             raise
         return json_error(api_error.status, api_error.message, api_error.headers)
@@ -87,9 +90,12 @@ def create_app(client: AsyncOpenSearch, settings: ServiceSettings) -> web.Applic
     app.router.add_route("*", "/api/v1/export", export_requests)
     app.router.add_route("*", "/api/v1/requests/{id}", get_request)  # `{id}` stops at `/`: one path segment
     app.router.add_route("*", "/api/v1/analytics", analytics)
+    app.router.add_route("*", "/api/v1/ingest", ingest)
+    app[INGEST_GATE] = asyncio.Semaphore(settings.ingest_concurrency)
     app.router.add_get("/api/v1/openapi.json", openapi_document)
     app.router.add_get(DOCS_PATH, docs_page)
     app.router.add_get(SCRIPT_PATH, redoc_script)
     app.router.add_get("/healthz", health)
+    add_page_routes(app)  # the page at `/`, its files under `/app/`, `/api/v1/schema` and `/api/v1/me`
     app.cleanup_ctx.append(_template_context)
     return app

@@ -22,7 +22,8 @@ from core.fields import FIELDS, MAX_KEYWORD_CHARS, METADATA_PREFIX, RELEVANCE, R
 from core.settings import ServiceSettings
 from service.analytics.openapi import ANALYTICS_PATH, analytics_operation
 from service.auth import MAX_KEY_LENGTH
-from service.cursor import INVALID_CURSOR, MAX_CURSOR_CHARS
+from service.cursor import EXPIRED_CURSOR, INVALID_CURSOR, KEEP_ALIVE_MINUTES, MAX_CURSOR_CHARS
+from service.cursor_pit import TOO_MANY_OPEN
 from service.docs import DOCS_PATH
 from service.engine_errors import api_error_for
 from service.errors import INVALID_KEY, METHOD_NOT_ALLOWED, MISSING_KEY, REQUEST_NOT_FOUND, ErrorBody
@@ -40,6 +41,8 @@ from service.filters import (
     filterable_names,
 )
 from service.filters.values import Role
+from service.highlight import highlight_parameter, highlights_schema
+from service.ingest.openapi import INGEST_PATH, ingest_operation
 from service.limits import MAX_FIELD_BYTES, MAX_REQUEST_LINE_BYTES
 from service.params import (
     MAX_ID_PARAM_LENGTH,
@@ -51,6 +54,7 @@ from service.params import (
 )
 from service.query import build_search_body
 from service.responses import RequestOut, RequestsPage
+from service.schema import schema_paths
 from service.search_text import MAX_SEARCH_LENGTH, SearchError
 from service.server import protocol_error
 
@@ -228,8 +232,13 @@ def _cursor_notes() -> str:
         f" At most {_n(MAX_CURSOR_CHARS)} characters. Opaque and signed: it continues only the query it came from "
         "(same tenant, `user_id`, `app_id`, `search`, `filter`, `sortBy`, `sortOrder`; `pageSize` and `fields` may "
         'change), and anything else, or an edited cursor, is a 400 `{"error": "Invalid cursor."}`. Not together '
-        "with `pageNumber`. It holds no server state, so it does not expire: it continues after the last request "
-        "of its page over the requests as they are then."
+        "with `pageNumber`. A field sort's cursor holds no server state, so it does not expire: it continues after "
+        "the last request of its page over the requests as they are then. Relevance scores change as requests are "
+        f"indexed, so a relevance-sorted search (`sortBy={RELEVANCE}` with `search`) pages through a snapshot of "
+        "the index taken for its first page: no request comes twice or is skipped, and none indexed later appears. "
+        f"The snapshot lasts {KEEP_ALIVE_MINUTES} minutes after each page and is released with the last page; a "
+        "cursor used after that is a 400 that says to start again from the first page. Opening one can be a 503 "
+        "when the engine holds too many (retry after `Retry-After` seconds, or sort by a field)."
     )
 
 
@@ -437,6 +446,7 @@ def _responses(page_ref: dict[str, Any]) -> dict[str, Any]:
             {
                 **{name: _Example(summary, _bad_request(params)) for name, (summary, params) in _BAD_REQUESTS.items()},
                 "invalidCursor": _Example("A cursor edited, or from another query or tenant", INVALID_CURSOR),
+                "expiredCursor": _Example("A relevance-sorted cursor past its snapshot's life", EXPIRED_CURSOR),
             },
         ),
         "401": _error(
@@ -468,6 +478,9 @@ def _responses(page_ref: dict[str, Any]) -> dict[str, Any]:
                 "notReady": _Example(
                     "The index does not exist yet",
                     _engine_message(NotFoundError(404, "index_not_found_exception", {})),
+                ),
+                "tooManySnapshots": _Example(
+                    "A relevance-sorted search's first page, when the engine holds too many snapshots", TOO_MANY_OPEN
                 ),
             },
             {"Retry-After": _Header("Seconds to wait before retrying.", {"type": "integer", "minimum": 0})},
@@ -592,6 +605,7 @@ def openapi_spec() -> dict[str, Any]:
     page_ref = _schema(RequestsPage, components)
     _schema(ErrorBody, components)
     _request_object(components[RequestOut.__name__])
+    components["Highlights"] = highlights_schema()  # each request object's `highlights`, with `highlight=true`
     components["ErrorBody"]["description"] = "Every error answer: what went wrong, naming the parameter at fault."
     parameters = _parameters(components)
     return {
@@ -609,6 +623,8 @@ def openapi_spec() -> dict[str, Any]:
         "tags": [
             {"name": TAG, "description": "The logged LLM API requests"},
             {"name": "analytics", "description": "Charts over the logged requests"},
+            {"name": "ingest", "description": "Logging requests as they happen"},
+            {"name": "page", "description": "What the built-in page at `/` reads besides the API above"},
         ],
         "paths": {
             REQUESTS_PATH: {
@@ -617,13 +633,18 @@ def openapi_spec() -> dict[str, Any]:
                     "operationId": "listRequests",
                     "summary": "Search, filter, sort and page logged requests",
                     "description": _OPERATION_DESCRIPTION,
-                    "parameters": parameters,
+                    "parameters": [*parameters, highlight_parameter()],
                     "security": [{SECURITY_SCHEME: []}],
                     "responses": _responses(page_ref),
                 }
             },
             REQUEST_PATH: {"get": _lookup_operation(parameters)},
             EXPORT_PATH: {"get": _export_operation(parameters)},
+            INGEST_PATH: {
+                "post": ingest_operation(
+                    {**_responses(page_ref), "security": [{SECURITY_SCHEME: []}]}, components, REF_TEMPLATE
+                )
+            },
             ANALYTICS_PATH: {
                 "get": analytics_operation(
                     parameters,
@@ -632,6 +653,7 @@ def openapi_spec() -> dict[str, Any]:
                     REF_TEMPLATE,
                 )
             },
+            **schema_paths(_responses(page_ref), [{SECURITY_SCHEME: []}]),
         },
         "components": {
             "schemas": components,

@@ -16,11 +16,12 @@ from typing import Any
 
 import orjson
 
+from service.highlight import highlights_of
 from service.query import SortValue
 
 # Ask the engine for only what the page needs: less JSON to send, and to parse. The sort values of the page's last
 # hit go into the next page's cursor.
-PAGE_FILTER_PATH = "hits.total.value,hits.hits._source,hits.hits.sort"
+PAGE_FILTER_PATH = "hits.total.value,hits.hits._source,hits.hits.sort,hits.hits.highlight"
 LOOKUP_FILTER_PATH = "hits.hits._source"
 
 
@@ -44,8 +45,11 @@ def read_page(result: dict[str, Any], page_size: int, offset: int | None) -> Eng
     return EnginePage(page, total, list(page[-1]["sort"]) if more and page else None)
 
 
-def render_page(page: EnginePage, fields: Sequence[str], next_cursor: str | None) -> bytes:
+def render_page(page: EnginePage, fields: Sequence[str], next_cursor: str | None, highlight: bool = False) -> bytes:
     requests = [request_object(hit["_source"], fields) for hit in page.hits]
+    if highlight:  # `highlight=true` (service.highlight): every request gets `highlights`, {} when nothing matched
+        for hit, request in zip(page.hits, requests, strict=True):
+            request["highlights"] = highlights_of(hit)
     return orjson.dumps({"requests": requests, "totalCount": page.total, "nextCursor": next_cursor})
 
 

@@ -126,7 +126,9 @@ class RequestsQuery(Selection):
             description=(
                 "Where the next page starts: the `nextCursor` of the previous answer, sent with the same other "
                 "parameters (`pageSize` and `fields` may change). Not with `pageNumber`. Reaches past result "
-                f"{MAX_RESULT_WINDOW:,}, to the end."
+                f"{MAX_RESULT_WINDOW:,}, to the end. A field sort's cursor does not expire; a relevance-sorted "
+                "search's (`sortBy=relevance` with `search`) pages the index as it was at its first page, for "
+                "5 minutes after each page and until the last: after that it is a 400, start again from page 1."
             )
         ),
     ] = None

@@ -50,6 +50,13 @@ def build_search_body(
     return body
 
 
+def with_point_in_time(body: dict[str, Any], pit_id: str, keep_alive: str) -> dict[str, Any]:
+    """`body` searched in the point in time `pit_id` (a relevance cursor's, service.cursor), renewed for
+    `keep_alive`. Only what is searched changes: the query, and the tenant term in it, stay the body's own. The
+    search goes without an index in its path: the point in time names it."""
+    return {**body, "pit": {"id": pit_id, "keep_alive": keep_alive}}
+
+
 def selection_query(selection: Selection, tenant_id: str) -> dict[str, Any]:
     """The bool query for the requests `selection` names, confined to `tenant_id`: what a page, an export and an
     analytics call all start from.
