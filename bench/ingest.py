@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -170,15 +170,19 @@ def run_raw(url: str, docs: int, seed: int, tenant: str, prefix: str, sweep_docs
     return result
 
 
-def build_documents(docs: int, seed: int, tenant: str) -> list[tuple[str, str]]:
-    """(document id, document JSON) for the synthetic records, made exactly as the loader makes them."""
+def documents(docs: int, seed: int, tenant: str) -> Iterator[tuple[str, str]]:
+    """(document id, document JSON) for the synthetic records, made exactly as the loader makes them, one at a time
+    (the ClickHouse side of the benchmark loads the same JSON)."""
     preparer = Preparer(tenant, PricingTable.default(), LoadOptions().max_document_bytes)
-    built: list[tuple[str, str]] = []
     for number, record in enumerate(synthetic.generate(docs, seed=seed)):
         prepared = preparer.prepare(number, SourceRecord(Position("index", number), data=record))
         if prepared.source is not None and prepared.doc_id is not None:
-            built.append((prepared.doc_id, prepared.source))
-    return built
+            yield prepared.doc_id, prepared.source
+
+
+def build_documents(docs: int, seed: int, tenant: str) -> list[tuple[str, str]]:
+    """(document id, document JSON) for the synthetic records, made exactly as the loader makes them."""
+    return list(documents(docs, seed, tenant))
 
 
 def send(client: OpenSearch, index: str, documents: list[tuple[str, str]], threads: int, chunk: int) -> float:

@@ -20,13 +20,14 @@ decompressed, which its timing includes, as it would a client's.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import psycopg
@@ -70,10 +71,28 @@ class Cell:
 Call = Callable[[int, bool], Awaitable[tuple[Sample, Answer | None, str | None]]]
 
 
+class Target(Protocol):
+    async def call(self, worker: int, parse: bool) -> tuple[Sample, Answer | None, str | None]: ...
+
+
+def python_target(spec: dict[str, Any], session: aiohttp.ClientSession) -> Target:
+    """A target made by `spec["factory"]` (`module:function`, called with the spec and the HTTP session): for sides
+    that are not one HTTP request or one SQL pair (ClickHouse in-process, the service's own aggregation code sent
+    straight to OpenSearch). Its `close()`, if it has one, is awaited at the end."""
+    module_name, function_name = spec["factory"].split(":")
+    factory = getattr(importlib.import_module(module_name), function_name)
+    made: Target = factory(spec, session)
+    return made
+
+
 def parse_http_answer(kind: str, body: bytes) -> Answer:
     data = json.loads(body)
     if kind == "service":
         return Answer(int(data["totalCount"]), [str(r["id"]) for r in data["requests"][:FIRST_IDS]])
+    if kind == "analytics":  # GET /api/v1/analytics: the total count (when asked for) and the first series' keys
+        count = data["totals"].get("count")
+        keys = [json.dumps(s["key"], ensure_ascii=False, sort_keys=True) for s in data["series"][:FIRST_IDS]]
+        return Answer(None if count is None else int(count), keys)
     hits = data["hits"]
     # filter_path leaves out `hits.hits` when a page is empty.
     return Answer(int(hits["total"]["value"]), [str(h["_source"]["id"]) for h in hits.get("hits", [])[:FIRST_IDS]])
@@ -228,7 +247,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=max_concurrency, keepalive_timeout=KEEPALIVE_SECONDS)
     timeout = aiohttp.ClientTimeout(total=float(spec.get("http_timeout_seconds", HTTP_TIMEOUT_SECONDS)))
     pools: dict[tuple[str, tuple[str, ...]], PostgresPool] = {}
-    targets: dict[str, HttpTarget | PostgresTarget] = {}
+    targets: dict[str, Target] = {}
     cells: dict[str, Cell] = {}
     # Like opensearch-py's client (the service's): no Accept-Encoding, so OpenSearch answers both sides uncompressed.
     session = aiohttp.ClientSession(
@@ -238,6 +257,8 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         for name, target_spec in spec["targets"].items():
             if target_spec["kind"] == "http":
                 targets[name] = HttpTarget(target_spec, session)
+            elif target_spec["kind"] == "python":
+                targets[name] = python_target(target_spec, session)
             else:
                 key = (target_spec["dsn"], tuple(target_spec.get("setup", [])))
                 pool = pools.setdefault(key, PostgresPool(key[0], list(key[1])))
@@ -251,6 +272,10 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         finally:
             for pool in pools.values():
                 await pool.close()
+            for made in targets.values():
+                close = getattr(made, "close", None)
+                if close is not None and not isinstance(made, HttpTarget | PostgresTarget):
+                    await close()
     return {"cells": {name: _cell_result(cell) for name, cell in cells.items()}}
 
 

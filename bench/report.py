@@ -51,6 +51,19 @@ def checks(result: dict[str, Any]) -> list[dict[str, Any]]:
                     "detail": f"service {counts['service']}, direct {counts['direct']}",
                 }
             )
+            if has_clickhouse(result):
+                cell = find_cell(result, qid, "clickhouse", concurrency)
+                good = cell is not None and cell["ok"] > 0 and not cell["errors"] and cell["total_count"] is not None
+                detail = "ok" if good else f"missing or failed: {cell and cell.get('first_error')}"
+                out.append({"what": f"{qid} clickhouse c{concurrency} measured", "ok": good, "detail": detail})
+                if query["same_semantics"] and cell is not None:
+                    out.append(
+                        {
+                            "what": f"{qid} c{concurrency} ClickHouse counts what OpenSearch counts",
+                            "ok": cell["total_count"] == counts["direct"],
+                            "detail": f"ClickHouse {cell['total_count']}, OpenSearch {counts['direct']}",
+                        }
+                    )
             if query["same_semantics"]:
                 for mode in ("pg_tuned", "pg_naive"):
                     if counts[mode] is None:
@@ -108,6 +121,11 @@ def bold_ratio(
 def quotient(numerator: float | None, denominator: float | None) -> float | None:
     """`numerator / denominator`, or None when either is missing or zero (a mean skips it)."""
     return numerator / denominator if numerator and denominator else None
+
+
+def has_clickhouse(result: dict[str, Any]) -> bool:
+    """Whether the run measured ClickHouse too (`bench.run --clickhouse`)."""
+    return bool(result["config"].get("clickhouse_path"))
 
 
 def find_cell(result: dict[str, Any], qid: str, mode: str, concurrency: int) -> dict[str, Any] | None:
@@ -170,7 +188,11 @@ def render(result: dict[str, Any], json_path: str | None = None) -> str:
         *(
             section
             for concurrency in concurrencies
-            for section in (service_direct_section(result, concurrency), postgres_section(result, concurrency))
+            for section in (
+                service_direct_section(result, concurrency),
+                postgres_section(result, concurrency),
+                clickhouse_section(result, concurrency),
+            )
         ),
         answers_section(result),
         ingest_section(result),
@@ -324,6 +346,48 @@ def postgres_section(result: dict[str, Any], concurrency: int) -> list[str]:
         "naive answered",
     ]
     return [f"### PostgreSQL against the service, concurrency {concurrency}", "", *table(header, rows), ""]
+
+
+def clickhouse_section(result: dict[str, Any], concurrency: int) -> list[str]:
+    """ClickHouse (in-process via chdb, bench/clickhouse.py) against OpenSearch direct and the service: the search
+    lead over the engine the peers keep request logs in. Empty when the run had no ClickHouse side."""
+    if not has_clickhouse(result):
+        return []
+    rows = []
+    for q in result["queries"]:
+        s, d, c = (find_cell(result, q["id"], mode, concurrency) for mode in ("service", "direct", "clickhouse"))
+        rows.append(
+            [
+                q["id"],
+                ms(d, "p50_ms"),
+                ms(c, "p50_ms"),
+                bold_ratio(c, d, "p50_ms"),
+                bold_ratio(c, s, "p50_ms"),
+                ms(c, "p99_ms"),
+                rps(c),
+                total_count(d),
+                total_count(c),
+            ]
+        )
+    header = [
+        "query",
+        "direct p50",
+        "ClickHouse p50",
+        "ClickHouse/direct p50",
+        "ClickHouse/service p50",
+        "ClickHouse p99",
+        "ClickHouse req/s",
+        "OpenSearch count",
+        "ClickHouse count",
+    ]
+    house = result.get("clickhouse", {})
+    note = (
+        f"ClickHouse {house.get('version')} in-process (chdb {house.get('chdb')}), the same documents, "
+        f"{size(house.get('bytes_on_disk'))} on disk in {house.get('parts')} part(s); schema and indexes in "
+        "bench/clickhouse.py. Text search there is a `text` index over the searched fields (its own tokenizer: "
+        "counts of Q1/Q2/Q4/Q7 may differ a little from OpenSearch's); Q3, Q5 and Q6 must count the same."
+    )
+    return [f"### ClickHouse against OpenSearch, concurrency {concurrency}", "", note, "", *table(header, rows), ""]
 
 
 def answered(cell: dict[str, Any] | None) -> str:

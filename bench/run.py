@@ -5,7 +5,8 @@ Phases, in order (each figure of a comparison is measured in the same run, side 
     loaded with the loader for tenant `bench`, prefix `bench`), reused when the same N/seed is already there.
  2. PostgreSQL: a throwaway server (or --pg-dsn), the `"Request"` table COPYed from the same records.
  3. Naive PostgreSQL cells (primary key + "userId" index only), then the tuned indexes are built (timed).
- 4. The service is started; service / direct OpenSearch / tuned PostgreSQL cells, interleaved round by round.
+ 4. The service is started; service / direct OpenSearch / tuned PostgreSQL cells, interleaved round by round
+    (with --clickhouse, ClickHouse via chdb too: the same records, bench/clickhouse.py, loaded before this phase).
  5. Ingest: the loader at two sizes (throughput, peak RSS) and the raw bulk baseline, in a scratch prefix.
  6. Sizes on disk, the JSON (`<out>/<date>-<N>.json`) and the results section of BENCHMARKS.md.
 """
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench import api, ingest, machine, node, pgschema, postgres, report
+from bench import api, clickhouse, ingest, machine, node, pgschema, postgres, report
 from bench.workload import PgVariant, Query, query_mix
 from core.templates import IndexNames
 from service.page import PAGE_FILTER_PATH
@@ -104,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     engines.add_argument("--pg-shared-buffers", help="throwaway server's shared_buffers (default: the node's heap)")
     engines.add_argument("--prefix", default="bench", help="index prefix of the dataset (default bench)")
     engines.add_argument("--tenant", default="bench")
+    engines.add_argument(
+        "--clickhouse",
+        action="store_true",
+        help="add ClickHouse (in-process via chdb, the `bench` extra) as a side of the query cells",
+    )
+    engines.add_argument("--clickhouse-path", type=Path, help="chdb data directory (default ~/.cache/...)")
     reuse = engines.add_mutually_exclusive_group()
     reuse.add_argument("--reuse", dest="fresh", action="store_false", help="reuse a loaded dataset (default)")
     reuse.add_argument("--fresh", dest="fresh", action="store_true", help="reload the dataset even if present")
@@ -135,6 +142,9 @@ def settle(args: argparse.Namespace) -> dict[str, Any]:
         "sweep_docs": args.sweep_docs if args.sweep_docs is not None else (5000 if quick else 20_000),
         "tenant": args.tenant,
         "prefix": args.prefix,
+        "clickhouse_path": (
+            str(args.clickhouse_path or clickhouse.default_path(args.tenant)) if args.clickhouse else None
+        ),
         "pg_settings": {
             "shared_buffers": args.pg_shared_buffers or args.heap[:-1] + heap_units[args.heap[-1].lower()],
             "work_mem": "64MB",
@@ -167,6 +177,11 @@ def targets(
             "body": json.dumps(body),
             "answer": "opensearch",
         }
+        if cfg.get("clickhouse_path"):
+            count_sql, page_sql = clickhouse.query_sql(query, cfg["tenant"])
+            out[f"{query.id}/clickhouse"] = clickhouse.target_spec(
+                Path(cfg["clickhouse_path"]), [count_sql, page_sql], "page"
+            )
         for variant in VARIANTS:
             count_sql, page_sql, sql_params = query.sql(variant)
             out[f"{query.id}/pg_{variant}"] = {
@@ -277,11 +292,17 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
                 result["dataset"]["postgres_load"] = postgres.load(
                     dsn, cfg["docs"], cfg["seed"], cfg["tenant"], reuse=not args.fresh, log=log
                 )
+                if cfg["clickhouse_path"]:
+                    result["dataset"]["clickhouse_load"] = clickhouse.load(
+                        Path(cfg["clickhouse_path"]), cfg["docs"], cfg["seed"], cfg["tenant"], not args.fresh, log
+                    )
                 result["cells"], result["plans"], result["dataset"]["postgres_tuned_index_seconds"] = query_phases(
                     queries, os_url, dsn, cfg, work
                 )
                 result["dataset"]["postgres"] = postgres.sizes(dsn)
             result["opensearch"] = node.describe(os_url, cfg["prefix"])
+            if cfg["clickhouse_path"]:
+                result["clickhouse"] = clickhouse.describe() | clickhouse.sizes(Path(cfg["clickhouse_path"]))
             if cfg["ingest_sizes"]:
                 result["ingest"] = ingest_phase(os_url, cfg, work)
         result["machine"]["load_average_end"] = machine.load_average()
@@ -331,7 +352,9 @@ def query_phases(
         all_targets = targets(queries, base, key, os_url, dsn, cfg)
         main_spec = {
             "targets": {k: v for k, v in all_targets.items() if not k.endswith("/pg_naive")},
-            "steps": main_steps(queries, cfg),
+            "steps": main_steps(
+                queries, cfg, (*SERVICE_MODES, "clickhouse") if cfg["clickhouse_path"] else SERVICE_MODES
+            ),
             "progress": True,
         }
         main = run_loadgen(main_spec, work, "main")

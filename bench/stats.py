@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ class Sample:
     timed_out: bool = False
 
 
-def percentile(sorted_samples: list[Sample], fraction: float) -> Sample:
+def percentile(sorted_samples: Sequence[Sample], fraction: float) -> Sample:
     """Nearest-rank percentile (fraction in (0, 1]) of samples sorted by duration."""
     if not sorted_samples:
         raise ValueError("no samples")
@@ -23,7 +24,7 @@ def percentile(sorted_samples: list[Sample], fraction: float) -> Sample:
 
 
 def summarize(samples: list[Sample], wall_seconds: float) -> dict[str, Any]:
-    """p50/p99/mean in milliseconds and requests/s over the measured window.
+    """p50/p95/p99/mean in milliseconds and requests/s over the measured window.
 
     A timed-out request counts at the time it took to be cancelled, so a percentile that lands on one is a lower
     bound; `p50_censored`/`p99_censored` say so. Failed (non-timeout) requests are counted and left out of the ranks.
@@ -42,16 +43,19 @@ def summarize(samples: list[Sample], wall_seconds: float) -> dict[str, Any]:
     }
     if ranked:
         p50 = percentile(ranked, 0.50)
+        p95 = percentile(ranked, 0.95)
         p99 = percentile(ranked, 0.99)
         out |= {
             "p50_ms": round(p50.seconds * 1000, 3),
+            "p95_ms": round(p95.seconds * 1000, 3),
             "p99_ms": round(p99.seconds * 1000, 3),
             "mean_ms": round(sum(s.seconds for s in ranked) / len(ranked) * 1000, 3),
             "max_ms": round(ranked[-1].seconds * 1000, 3),
             "p50_censored": p50.timed_out,
+            "p95_censored": p95.timed_out,
             "p99_censored": p99.timed_out,
         }
     else:
-        out |= {"p50_ms": None, "p99_ms": None, "mean_ms": None, "max_ms": None}
-        out |= {"p50_censored": False, "p99_censored": False}
+        out |= {"p50_ms": None, "p95_ms": None, "p99_ms": None, "mean_ms": None, "max_ms": None}
+        out |= {"p50_censored": False, "p95_censored": False, "p99_censored": False}
     return out

@@ -109,15 +109,21 @@ class Query:
 
     def _search_condition(self, variant: PgVariant, params: dict[str, Any]) -> str:
         assert self.search is not None
-        params["search"] = self.search
-        if variant == "naive" or self.plan != "fts":
-            # The original: a case-insensitive substring (a quoted phrase without its quotes).
-            params["pattern"] = "%" + like_escape(self.search.strip('"')) + "%"
-            per_column = variant == "naive" or self.plan == "substring"
-            text = pgschema.NAIVE_TEXT_COLUMNS if per_column else (pgschema.SEARCH_TEXT,)
-            ors = " OR ".join(f"{expr} ILIKE %(pattern)s" for expr in text)
-            return f"({ors} OR openai_id = %(search)s)"
-        return f"({pgschema.SEARCH_TSVECTOR} @@ websearch_to_tsquery('simple', %(search)s) OR openai_id = %(search)s)"
+        return pg_search_condition(self.search, variant, self.plan, params)
+
+
+def pg_search_condition(search: str, variant: PgVariant, plan: SearchPlan, params: dict[str, Any]) -> str:
+    """The SQL condition for the API's `search` under `variant` (its values go into `params`); the analytics
+    benchmark's search query uses it too."""
+    params["search"] = search
+    if variant == "naive" or plan != "fts":
+        # The original: a case-insensitive substring (a quoted phrase without its quotes).
+        params["pattern"] = "%" + like_escape(search.strip('"')) + "%"
+        per_column = variant == "naive" or plan == "substring"
+        text = pgschema.NAIVE_TEXT_COLUMNS if per_column else (pgschema.SEARCH_TEXT,)
+        ors = " OR ".join(f"{expr} ILIKE %(pattern)s" for expr in text)
+        return f"({ors} OR openai_id = %(search)s)"
+    return f"({pgschema.SEARCH_TSVECTOR} @@ websearch_to_tsquery('simple', %(search)s) OR openai_id = %(search)s)"
 
 
 def like_escape(text: str) -> str:
