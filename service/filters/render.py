@@ -103,7 +103,8 @@ def _too_few_values(operator: Operator, rule: Rule) -> bool:
     if operator.arity is Arity.LIST:
         return not _as_list(rule.value)
     if operator.arity is Arity.TWO:
-        return len(_as_list(rule.value)) < 2
+        bounds = _as_list(rule.value, keep_empty=True)[:2]
+        return len(bounds) < 2 or "" in bounds  # a bound not typed in yet
     return False
 
 
@@ -144,7 +145,7 @@ def _values(operator: Operator, target: Target, rule: Rule) -> list[Value]:
         if isinstance(rule.value, list):
             raise BadValue(f"expected one value, got a list {shown(rule.value)}")
         return [check(target.kind, rule.value, operator.role)]
-    items = _as_list(rule.value)
+    items = _as_list(rule.value, keep_empty=operator.arity is Arity.TWO)
     if len(items) > MAX_LIST_VALUES:
         raise BadValue(f"{len(items)} values given; the limit is {MAX_LIST_VALUES}")
     if operator.arity is Arity.TWO:
@@ -166,12 +167,13 @@ def _values(operator: Operator, target: Target, rule: Rule) -> list[Value]:
     return values
 
 
-def _as_list(raw: object) -> list[Any]:
+def _as_list(raw: object, keep_empty: bool = False) -> list[Any]:
+    """As react-querybuilder's toArray: array items trimmed (an empty string stays a value, `url in ("")` matches
+    an empty URL); a string split on unescaped commas and trimmed, blanks dropped unless `keep_empty` (for the two
+    bounds of a range, where a blank one means the rule is still being edited)."""
     if isinstance(raw, list):
-        # As formatQuery: string items are trimmed, and an empty one is no value (a bound not typed in yet).
-        items = (item.strip() if isinstance(item, str) else item for item in raw)
-        return [item for item in items if item != ""]
+        return [item.strip() if isinstance(item, str) else item for item in raw]
     if isinstance(raw, str):
-        parts = (part.replace("\\,", ",").strip() for part in _UNESCAPED_COMMA.split(raw))
-        return [part for part in parts if part]
+        parts = [part.replace("\\,", ",").strip() for part in _UNESCAPED_COMMA.split(raw)]
+        return parts if keep_empty else [part for part in parts if part]
     return [raw]  # one scalar (or a wrong type, which `check` reports)
