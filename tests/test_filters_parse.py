@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.fields import FIELDS, FILTERABLE, Kind
+from core.fields import FIELDS, FILTERABLE
 from service.filters import (
     MAX_CLAUSES,
     MAX_FILTER_LENGTH,
