@@ -16,7 +16,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from opensearchpy import AsyncOpenSearch
 
+from core.preparation import Ready, prepare_record
+from core.pricing import PricingTable
 from core.templates import IndexNames
+from service.ingest.write import write_documents
 from service.keys import KeyStore, Scope
 
 Api = TestClient[web.Request, web.Application]
@@ -282,3 +285,14 @@ async def test_unknown_parameters_are_400(api: Api, key_of: dict[str, str]) -> N
 
 def test_record_fixture_is_json() -> None:
     assert json.loads(orjson.dumps(record(1)))["id"] == "call-1"
+
+
+async def test_a_write_before_the_alias_exists_creates_no_index_and_is_to_be_resent(client: AsyncOpenSearch) -> None:
+    """Before start-up has made the write alias, a bulk write must not create an index of that name (which would
+    block the alias for good): the records are refused as retryable and nothing is created."""
+    names = IndexNames(prefix=f"test-noalias-{random.Random().randrange(10**9)}")
+    outcome = prepare_record(record(1), "t", PricingTable.default(), 1 << 20)
+    assert isinstance(outcome, Ready)
+    written = await write_documents(client, names.write_alias, [(0, outcome)], refresh=False, timeout=10)
+    assert (written.accepted, written.busy) == (0, True)
+    assert not await client.indices.exists(index=names.write_alias)

@@ -27,4 +27,4 @@ async def aggregate(search: Search, query: AnalyticsQuery, tenant_id: str, now: 
         ranking = await search(rank_body(plan))
         groups = top_groups(plan, ranking["aggregations"])
     result = await search(series_body(plan, groups))
-    return answer(plan, groups, result["aggregations"])
+    return answer(plan, groups, result)

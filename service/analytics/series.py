@@ -12,6 +12,8 @@ from service.analytics.metrics import aggregations, read_all
 from service.analytics.plan import Plan
 from service.analytics.timerange import iso
 
+GROUPS = "g"  # no metric's aggregation has this name
+
 
 def series_body(plan: Plan, groups: Sequence[Group]) -> dict[str, Any]:
     metric_aggs = aggregations(plan.metrics)
@@ -19,20 +21,23 @@ def series_body(plan: Plan, groups: Sequence[Group]) -> dict[str, Any]:
     if metric_aggs:
         histogram["aggs"] = metric_aggs
     per_series = metric_aggs | {"h": histogram}
-    aggs: dict[str, Any] = {"all": {"filter": {"match_all": {}}, "aggs": per_series}}
+    # The overall figures are aggregations of the whole query (no wrapping filter to evaluate per request), its
+    # count the exact hit count; grouped, the answer has only the overall totals, so no overall histogram either.
+    aggs: dict[str, Any] = dict(metric_aggs if plan.dimensions else per_series)
     if groups:
         filters = {str(i): group_clause(plan.dimensions, group) for i, group in enumerate(groups)}
-        aggs["g"] = {"filters": {"filters": filters, "other_bucket_key": OTHER}, "aggs": per_series}
-    return {"size": 0, "track_total_hits": False, "query": plan.selection, "aggs": aggs}
+        aggs[GROUPS] = {"filters": {"filters": filters, "other_bucket_key": OTHER}, "aggs": per_series}
+    return {"size": 0, "track_total_hits": True, "query": plan.selection, "aggs": aggs}
 
 
 def answer(plan: Plan, groups: Sequence[Group], result: Mapping[str, Any]) -> dict[str, Any]:
-    everything = result["all"]
+    """The API's answer from the series call's `result` (the engine's whole answer)."""
+    everything = {**result.get("aggregations", {}), "doc_count": result["hits"]["total"]["value"]}
     series: list[dict[str, Any]] = []
     if not plan.dimensions:
         series.append(_series(plan, {}, everything))
     elif groups:
-        named = result["g"]["buckets"]
+        named = everything[GROUPS]["buckets"]
         drawn = [(group, named[str(i)]) for i, group in enumerate(groups) if named[str(i)]["doc_count"]]
         drawn.sort(key=lambda item: (descending(plan.metrics[0].read(item[1])), group_order(item[0])))
         series.extend(_series(plan, _key(plan, group), node) for group, node in drawn)

@@ -16,8 +16,10 @@ from core.preparation import Ready
 from core.versioning import VERSION_TYPE, is_superseded
 from service.ingest.records import Rejected
 
-# The engine's answer for a document it had no room for (a full write queue, indexing pressure): try again later.
+# The engine's answer for a document it had no room for (a full write queue, indexing pressure), or for an index
+# not there yet (the service is starting): try again later.
 BUSY_STATUSES = frozenset({429})
+NOT_READY = "index_not_found_exception"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,9 @@ async def write_documents(
         raise_on_error=False,
         raise_on_exception=True,
         refresh="wait_for" if refresh else "false",
+        # Never let a write create an index named like the alias (before start-up has made the alias): such a
+        # record is refused as not ready, to be sent again.
+        require_alias="true",
         request_timeout=timeout,
     )
     superseded = 0
@@ -63,7 +68,8 @@ async def write_documents(
             reason = error.get("reason", str(error)) if isinstance(error, dict) else str(error)
             body_index, document = ready[position]
             refusal = f"the engine refused it: {reason}"
-            rejected.append(Rejected(body_index, document.request_id, refusal, status in BUSY_STATUSES))
+            retryable = status in BUSY_STATUSES or (isinstance(error, dict) and error.get("type") == NOT_READY)
+            rejected.append(Rejected(body_index, document.request_id, refusal, retryable))
     except TransportError as error:
         if error.status_code not in BUSY_STATUSES:
             raise
