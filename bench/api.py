@@ -12,15 +12,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from core.engine import make_client
 from core.settings import OpenSearchSettings
 from core.templates import IndexNames, apply_templates
-from service.keys import KeyStore
+from service.keys import KeyStore, Scope
 
 START_TIMEOUT_SECONDS = 60.0
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -38,34 +39,58 @@ def service(opensearch_url: str, prefix: str, log_path: Path, checkout: Path | N
     import path), to measure two versions side by side.
     """
     port = free_port()
-    env = {
+    process = start_service(opensearch_url, prefix, port, log_path, checkout=checkout)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_service(process)
+
+
+def start_service(
+    opensearch_url: str,
+    prefix: str,
+    port: int,
+    log_path: Path,
+    *,
+    checkout: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """`llmsearch serve` on `port`, once it answers; `env` adds settings (`LLMSEARCH_...`). The caller stops it
+    (`stop_service`), or kills it to see what a crash leaves."""
+    environment = {
         **os.environ,
         "OPENSEARCH_URL": opensearch_url,
         "LLMSEARCH_INDEX_PREFIX": prefix,
         "LLMSEARCH_HOST": "127.0.0.1",
         "LLMSEARCH_PORT": str(port),
+        **(env or {}),
     }
     command = [sys.executable, "-m", cli_module(checkout), "serve", "--host", "127.0.0.1", "--port", str(port)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=checkout)
-    base = f"http://127.0.0.1:{port}"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=checkout)
     try:
-        _wait_ready(base, process, log_path)
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _wait_ready(f"http://127.0.0.1:{port}", process, log_path)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return process
+
+
+def stop_service(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def cli_module(checkout: Path | None) -> str:
     """The `llmsearch` entry module of a checkout: `cli.main` since the package split, `service.cli` before it,
     so a baseline from before the split can still be measured."""
-    root = checkout or Path(__file__).resolve().parent.parent
+    root = checkout or ROOT
     return "cli.main" if (root / "cli" / "main.py").is_file() else "service.cli"
 
 
@@ -84,7 +109,9 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> 
     raise RuntimeError(f"the service did not answer at {base} within {START_TIMEOUT_SECONDS:.0f}s")
 
 
-def create_key(opensearch_url: str, prefix: str, tenant: str) -> str:
+def create_key(
+    opensearch_url: str, prefix: str, tenant: str, scopes: frozenset[Scope] = frozenset({Scope.READ})
+) -> str:
     """A fresh API key for `tenant` (KeyStore.create, as `llmsearch keys create` does)."""
 
     async def create() -> str:
@@ -92,7 +119,7 @@ def create_key(opensearch_url: str, prefix: str, tenant: str) -> str:
         try:
             names = IndexNames(prefix)
             await apply_templates(client, names)
-            key, _record = await KeyStore(client, names, cache_seconds=0).create(tenant, name="bench")
+            key, _record = await KeyStore(client, names, cache_seconds=0).create(tenant, "bench", scopes)
             return key
         finally:
             await client.close()

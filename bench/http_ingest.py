@@ -17,11 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -29,6 +26,7 @@ from typing import Any
 import aiohttp
 from opensearchpy.helpers import async_bulk
 
+from bench.api import create_key, start_service, stop_service
 from bench.ingest import build_documents, drop_prefix, reset_prefix, run_loader
 from bench.machine import describe
 from core.documents import RawRequest
@@ -37,7 +35,7 @@ from core.settings import OpenSearchSettings
 from core.templates import IndexNames
 from core.versioning import VERSION_TYPE, record_version
 from loaders import synthetic
-from service.keys import KeyStore, Scope
+from service.keys import Scope
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 1000
@@ -104,39 +102,11 @@ async def send_raw(engine_url: str, prefix: str, documents: list[tuple[str, str,
         await client.close()
 
 
-def start_service(engine_url: str, prefix: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "OPENSEARCH_URL": engine_url, "LLMSEARCH_PORT": str(port), "LLMSEARCH_INDEX_PREFIX": prefix}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1).close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the service did not start")
-
-
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
     return 0.0
-
-
-async def make_key(engine_url: str, prefix: str) -> str:
-    client = make_client(engine_url, OpenSearchSettings(url=engine_url))
-    try:
-        key, _ = await KeyStore(client, IndexNames(prefix), 0).create(TENANT, "bench", frozenset({Scope.WRITE}))
-        return key
-    finally:
-        await client.close()
 
 
 def run(engine_url: str, docs: int, seed: int, port: int, with_loader: bool) -> dict[str, Any]:
@@ -147,8 +117,7 @@ def run(engine_url: str, docs: int, seed: int, port: int, with_loader: bool) -> 
     run_id = uuid.uuid4().hex[:6]
     http_prefix = f"bench-http-{run_id}"
     reset_prefix(engine_url, http_prefix)
-    key = asyncio.run(make_key(engine_url, http_prefix))
-    service = start_service(engine_url, http_prefix, port)
+    service = start_service(engine_url, http_prefix, port, ROOT / "bench" / "results" / "work" / f"{http_prefix}.log")
     rows: list[dict[str, Any]] = []
     try:
         for concurrency in CONCURRENCIES:
@@ -157,7 +126,7 @@ def run(engine_url: str, docs: int, seed: int, port: int, with_loader: bool) -> 
             raw_seconds = asyncio.run(send_raw(engine_url, raw_prefix, documents, concurrency))
             drop_prefix(engine_url, raw_prefix)
             reset_prefix(engine_url, http_prefix)  # a fresh index (and keys index: a new key for it)
-            key = asyncio.run(make_key(engine_url, http_prefix))
+            key = create_key(engine_url, http_prefix, TENANT, frozenset({Scope.WRITE}))
             http_seconds, accepted = asyncio.run(send_http(f"http://127.0.0.1:{port}", key, bodies, concurrency))
             if accepted != docs:
                 raise RuntimeError(f"http side accepted {accepted} of {docs}")
@@ -173,8 +142,7 @@ def run(engine_url: str, docs: int, seed: int, port: int, with_loader: bool) -> 
             print(json.dumps(rows[-1]), flush=True)
         rss = peak_rss_mb(service.pid)
     finally:
-        service.terminate()
-        service.wait()
+        stop_service(service)
         drop_prefix(engine_url, http_prefix)
     result: dict[str, Any] = {"docs": docs, "batch": BATCH, "rows": rows, "service_peak_rss_mb": rss}
     if with_loader:

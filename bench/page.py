@@ -23,18 +23,15 @@ import datetime as dt
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, sync_playwright
 
 from bench import machine
+from bench.api import free_port, start_service, stop_service
 from cli.demo import prepare_demo
 from core.engine import make_client
 from core.settings import OpenSearchSettings
@@ -65,39 +62,12 @@ _SEARCH = """async (term) => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def demo_key(url: str, prefix: str) -> str:
     client = make_client(url, OpenSearchSettings(url=url))
     try:
         return await prepare_demo(client, IndexNames(prefix))
     finally:
         await client.close()
-
-
-def start_service(url: str, prefix: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "OPENSEARCH_URL": url, "LLMSEARCH_INDEX_PREFIX": prefix, "LLMSEARCH_PORT": str(port)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "serve"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the service did not start within 60 s")
 
 
 def load_once(browser: Browser, base: str, key: str, screenshot: Path | None = None) -> dict[str, Any]:
@@ -156,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("no chromium found: install Debian's 'chromium' or pass --chromium")
     key = asyncio.run(demo_key(args.opensearch_url, args.prefix))
     port = free_port()
-    service = start_service(args.opensearch_url, args.prefix, port)
+    service = start_service(args.opensearch_url, args.prefix, port, args.out / "work" / "page-service.log")
     base = f"http://127.0.0.1:{port}"
     try:
         with sync_playwright() as driver:
@@ -165,8 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             searches = search_times(browser, base, key, args.runs)
             browser.close()
     finally:
-        service.terminate()
-        service.wait(20)
+        stop_service(service)
     first = [load["first"] for load in loads]
     result = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

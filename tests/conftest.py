@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlparse
 
 import pytest
 from aiohttp import web
@@ -17,6 +18,7 @@ from service.app import create_app
 from service.keys import KeyStore
 from tests.api_server import ApiTestServer
 from tests.engine import opensearch_for_tests
+from tests.tcp_proxy import TcpProxy
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +56,13 @@ async def api(
     settings = ServiceSettings(index_prefix=index_names.prefix, key_cache_seconds=0)
     async with TestClient(ApiTestServer(create_app(client, settings))) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def proxy(opensearch_url: str) -> AsyncIterator[TcpProxy]:
+    """A fault-injecting TCP proxy in front of the real engine (tests.tcp_proxy), for one test."""
+    target = urlparse(opensearch_url)
+    tcp = TcpProxy(target.hostname or "127.0.0.1", target.port or 9200)
+    await tcp.start()
+    yield tcp
+    await tcp.stop()

@@ -7,7 +7,6 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from urllib.parse import urlparse
 
 import pytest
 from aiohttp import web
@@ -27,15 +26,6 @@ from tests.tcp_proxy import TcpProxy
 # The goal for a hung engine, with the service's default settings: a 503 within this long.
 FAST_503_SECONDS = 2.0
 Api = TestClient[web.Request, web.Application]
-
-
-@pytest.fixture
-async def proxy(opensearch_url: str) -> AsyncIterator[TcpProxy]:
-    target = urlparse(opensearch_url)
-    tcp = TcpProxy(target.hostname or "127.0.0.1", target.port or 9200)
-    await tcp.start()
-    yield tcp
-    await tcp.stop()
 
 
 @pytest.fixture(scope="module")

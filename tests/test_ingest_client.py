@@ -5,23 +5,17 @@ present, or reported failed; none is acknowledged and absent."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 from aiohttp import web
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.helpers import async_scan
 
+from bench.api import start_service
 from client import AsyncClient, Client
 from core.engine import make_client
 from core.settings import OpenSearchSettings, ServiceSettings
@@ -32,7 +26,6 @@ from service.server import ApiRunner
 from tests.live_server import free_port, live_service
 from tests.tcp_proxy import TcpProxy
 
-ROOT = Path(__file__).resolve().parent.parent
 TENANT = "client-tenant"
 START = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -93,15 +86,6 @@ async def test_ingest_batches_and_reports_each_record(
     assert len(await stored_ids(client, index_names, "batch")) == 250
 
 
-@pytest.fixture
-async def proxy(opensearch_url: str) -> AsyncIterator[TcpProxy]:
-    target = urlparse(opensearch_url)
-    tcp = TcpProxy(target.hostname or "127.0.0.1", target.port or 9200)
-    await tcp.start()
-    yield tcp
-    await tcp.stop()
-
-
 async def _serve_through(proxy: TcpProxy, settings: ServiceSettings) -> tuple[web.AppRunner, str, AsyncOpenSearch]:
     engine = make_client(f"http://127.0.0.1:{proxy.port}", OpenSearchSettings(timeout_seconds=5))
     runner = ApiRunner(create_app(engine, settings))
@@ -144,40 +128,17 @@ async def test_a_busy_or_absent_engine_is_retried_until_acknowledged(
     assert len(await stored_ids(client, index_names, prefix)) == 40
 
 
-def _start_service(port: int, opensearch_url: str, prefix: str) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "OPENSEARCH_URL": opensearch_url,
-        "LLMSEARCH_PORT": str(port),
-        "LLMSEARCH_INDEX_PREFIX": prefix,
-        "LLMSEARCH_KEY_CACHE_SECONDS": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1).close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("the service did not start")
+# The service as its own process (bench.api's start), so it can be killed like one; key lookups not cached.
+NO_KEY_CACHE = {"LLMSEARCH_KEY_CACHE_SECONDS": "0"}
 
 
 async def test_sigkill_mid_stream_loses_no_acknowledged_record(
-    opensearch_url: str, index_names: IndexNames, write_key: str, client: AsyncOpenSearch
+    opensearch_url: str, index_names: IndexNames, write_key: str, client: AsyncOpenSearch, tmp_path: Path
 ) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process = _start_service(port, opensearch_url, index_names.prefix)
+    log = tmp_path / "service.log"
+    process = start_service(opensearch_url, index_names.prefix, port, log, env=NO_KEY_CACHE)
     batch = records("crash", 20_000)
     try:
         async with AsyncClient(url, write_key, batch_records=50, backoff=0.3, max_backoff=1.0, max_retries=30) as api:
@@ -188,7 +149,9 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_record(
             process.send_signal(signal.SIGKILL)
             process.wait()
             await asyncio.sleep(1.0)
-            process = await asyncio.to_thread(_start_service, port, opensearch_url, index_names.prefix)
+            process = await asyncio.to_thread(
+                start_service, opensearch_url, index_names.prefix, port, log, env=NO_KEY_CACHE
+            )
             results = await sending
     finally:
         process.kill()
