@@ -20,6 +20,7 @@ from importlib.resources.abc import Traversable
 
 from aiohttp import web
 
+from service.handlers import COMPRESS_FROM_BYTES
 from service.schema import ME_PATH, SCHEMA_PATH, me, schema
 
 APP: Traversable = resources.files("service") / "static" / "app"
@@ -51,8 +52,6 @@ CONTENT_TYPES = {
     ".png": "image/png",
     ".LICENSE": "text/plain",
 }
-# Below this, gzip costs more than it saves.
-COMPRESS_FROM_BYTES = 1024
 
 
 @dataclass(frozen=True)

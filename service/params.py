@@ -24,6 +24,14 @@ MAX_ID_PARAM_LENGTH = 512
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
+def plain_digits(value: Any) -> Any:
+    """A whole-number parameter as sent, once it is only ASCII digits: int() (and so pydantic) also reads "1_0",
+    " 10", "+10" and non-ASCII digits, which is not what a client means."""
+    if isinstance(value, str) and not _DIGITS.fullmatch(value):
+        raise ValueError("not a whole number")
+    return value
+
+
 class SortOrder(StrEnum):
     asc = "asc"
     desc = "desc"
@@ -136,10 +144,7 @@ class RequestsQuery(Selection):
     @field_validator("pageSize", "pageNumber", mode="before")
     @classmethod
     def _plain_digits(cls, value: Any) -> Any:
-        # int() (and so pydantic) also reads "1_0", " 10", "+10" and non-ASCII digits: not what a client means.
-        if isinstance(value, str) and not _DIGITS.fullmatch(value):
-            raise ValueError("not a whole number")
-        return value
+        return plain_digits(value)
 
     @property
     def returned_fields(self) -> list[str]:

@@ -14,13 +14,12 @@ from service.auth import tenant_of_request
 from service.context import SERVICES
 from service.errors import METHOD_NOT_ALLOWED, ApiError
 from service.filters import FilterError
+from service.handlers import COMPRESS_FROM_BYTES, JSON
 from service.params import ParameterError
 from service.query_string import QueryStringError, decode_query
 from service.search_text import SearchError
 
 ALLOWED_METHODS = ("GET", "HEAD")
-JSON = "application/json"
-COMPRESS_FROM_BYTES = 1024
 
 
 async def analytics(request: web.Request) -> web.Response:
@@ -43,7 +42,8 @@ async def analytics(request: web.Request) -> web.Response:
         raise ApiError(400, str(error)) from None
     except FilterError as error:
         raise ApiError(400, f"filter: {error}") from None
-    response = web.Response(body=orjson.dumps(result), content_type=JSON)
-    if len(response.body) >= COMPRESS_FROM_BYTES:  # type: ignore[arg-type]
-        response.enable_compression()
+    body = orjson.dumps(result)
+    response = web.Response(body=body, content_type=JSON)
+    if len(body) >= COMPRESS_FROM_BYTES:
+        response.enable_compression()  # gzip or deflate when the client's Accept-Encoding asks; else as is
     return response

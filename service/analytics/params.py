@@ -3,7 +3,6 @@ parameter. The selection (`user_id`, `app_id`, `search`, `filter`) is `/api/v1/r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -13,11 +12,10 @@ from core.validation import describe_error, error_location
 from service.analytics.dimensions import FIELD_DIMENSIONS, dimension
 from service.analytics.metrics import DEFAULT_METRICS, METRICS
 from service.analytics.timerange import parse_interval, time_zone
-from service.params import ParameterError, Selection, refuse_repeats
+from service.params import ParameterError, Selection, plain_digits, refuse_repeats
 
 MAX_GROUP_BY = 2
 MAX_TOP = 100
-_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 def _names(value: Any) -> Any:
@@ -83,9 +81,7 @@ class AnalyticsQuery(Selection):
     @field_validator("top", mode="before")
     @classmethod
     def _plain_digits(cls, value: Any) -> Any:
-        if isinstance(value, str) and not _DIGITS.fullmatch(value):
-            raise ValueError("not a whole number")
-        return value
+        return plain_digits(value)
 
     @field_validator("timezone")
     @classmethod

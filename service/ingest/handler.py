@@ -12,6 +12,7 @@ from core.pricing import PricingTable
 from service.auth import tenant_of_request
 from service.context import SERVICES
 from service.errors import METHOD_NOT_ALLOWED, ApiError
+from service.handlers import JSON
 from service.ingest.answer import busy_answer, ingest_answer
 from service.ingest.body import read_body, split_records
 from service.ingest.records import prepare_lines
@@ -20,7 +21,6 @@ from service.keys import Scope
 from service.query_string import QueryStringError, decode_query
 
 ALLOWED_METHODS = ("POST",)
-JSON = "application/json"
 INGEST_GATE = web.AppKey("ingest_gate", asyncio.Semaphore)
 RETRY_AFTER = {"Retry-After": "1"}
 
