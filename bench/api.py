@@ -99,14 +99,25 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> 
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the service exited ({process.returncode}):\n{log_path.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
+        if _ready(base):
+            return
         time.sleep(0.2)
     raise RuntimeError(f"the service did not answer at {base} within {START_TIMEOUT_SECONDS:.0f}s")
+
+
+def _ready(base: str) -> bool:
+    """`/readyz` answers 200; a baseline checkout from before `/readyz` (404) is asked its `/healthz`, which then
+    still asked the engine."""
+    for path in ("/readyz", "/healthz"):
+        try:
+            with urllib.request.urlopen(f"{base}{path}", timeout=2) as response:
+                return bool(response.status == 200)
+        except urllib.error.HTTPError as error:
+            if error.code != 404:
+                return False
+        except (urllib.error.URLError, OSError):
+            return False
+    return False
 
 
 def create_key(

@@ -16,6 +16,8 @@ from core.engine import make_client, make_service_client
 from core.settings import OpenSearchSettings, ServiceSettings
 from core.templates import IndexNames
 from service.app import create_app
+from service.observability.logs import configure_logging
+from service.observability.metrics import METRICS, start_metrics_listener
 from service.server import ApiRunner
 
 
@@ -30,12 +32,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+    settings = ServiceSettings(**overrides)
+    configure_logging(settings.log_format)  # one JSON object a line, by default (LLMSEARCH_LOG_FORMAT)
     # opensearch-py logs every request at INFO: a log line per API call, and measurable CPU on the hot path.
     # Its warnings (failed requests) still come through; the service logs its own errors.
     logging.getLogger("opensearch").setLevel(logging.WARNING)
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
-    settings = ServiceSettings(**overrides)
     os_settings = OpenSearchSettings()
     url = resolve_url(os_settings)
     asyncio.run(_serve(url, settings, os_settings, demo=args.demo))
@@ -79,10 +81,13 @@ def serving_lines(base: str, engine_url: str, demo_key: str | None) -> list[str]
 async def _run_until_stopped(
     client: AsyncOpenSearch, url: str, settings: ServiceSettings, demo_key: str | None
 ) -> None:
-    runner = ApiRunner(create_app(client, settings), access_log=None)
+    app = create_app(client, settings)
+    runner = ApiRunner(app)  # its access log is the app's own (service.observability.access)
     await runner.setup()
+    metrics_runner = None
     try:
         await web.TCPSite(runner, settings.host, settings.port).start()
+        metrics_runner = await start_metrics_listener(app[METRICS], settings)  # with LLMSEARCH_METRICS=port
         print("\n".join(serving_lines(f"http://{settings.host}:{settings.port}", url, demo_key)), flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -90,4 +95,6 @@ async def _run_until_stopped(
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
     finally:
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         await runner.cleanup()

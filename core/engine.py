@@ -11,10 +11,13 @@ while it keeps failing, so a dead node costs one failed attempt now and then, no
 from __future__ import annotations
 
 import logging
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import orjson
 from opensearchpy import AsyncOpenSearch, AsyncTransport
+from opensearchpy.exceptions import ConnectionError, ConnectionTimeout, TransportError
 from opensearchpy.serializer import JSONSerializer
 
 from core.settings import OpenSearchSettings, ServiceSettings, split_hosts
@@ -52,13 +55,54 @@ class _QuietRequestFailures(logging.Filter):
 READ_ENDPOINTS = frozenset({"_search", "_count", "_msearch", "_mget"})
 
 
+class EngineCallObserver(Protocol):
+    """Told about every engine call a client makes (its metrics, for the service): which kind of endpoint, how long
+    it took with every retry on another host, and how it failed (None when it did not; `error_kind`)."""
+
+    def __call__(self, endpoint: str, seconds: float, error: str | None) -> None: ...
+
+
+# The kind of endpoint a call is, by the last segment of its path: a handful of values, so that a metric labelled
+# with it stays small whatever the paths hold (index names, document ids).
+ENDPOINT_KINDS = {
+    "_search": "search",
+    "_msearch": "search",
+    "_count": "count",
+    "_bulk": "bulk",
+    "_mget": "get",
+    "point_in_time": "point_in_time",
+}
+
+
+def endpoint_kind(url: str) -> str:
+    path = url.partition("?")[0].rstrip("/")
+    kind = ENDPOINT_KINDS.get(path.rsplit("/", 1)[-1])
+    if kind is not None:
+        return kind
+    return "get" if "/_doc/" in path else "other"
+
+
+def error_kind(error: Exception) -> str:
+    """`timeout`, `connection`, `status_<code>` (the engine answered an error status; a 404 is also what looking up
+    an id that does not exist, such as an unknown API key, answers) or `other`."""
+    if isinstance(error, ConnectionTimeout):
+        return "timeout"
+    if isinstance(error, ConnectionError):
+        return "connection"
+    if isinstance(error, TransportError) and isinstance(error.status_code, int):
+        return f"status_{error.status_code}"
+    return "other"
+
+
 class _Transport(AsyncTransport):
     """opensearch-py's transport, plus: writes and index administration may get a longer default timeout than
-    reads (`write_timeout`), and hosts set aside as dead are closed too."""
+    reads (`write_timeout`), hosts set aside as dead are closed too, and observers see every call (its kind of
+    endpoint, duration and failure)."""
 
     def __init__(self, hosts: Any, *, write_timeout: float | None = None, **kwargs: Any) -> None:
         super().__init__(hosts, **kwargs)
         self.write_timeout = write_timeout
+        self.observers: tuple[EngineCallObserver, ...] = ()
 
     async def perform_request(
         self,
@@ -73,7 +117,21 @@ class _Transport(AsyncTransport):
         asked = timeout is not None or (params is not None and "request_timeout" in params)
         if not asked and self.write_timeout is not None and not is_read(method, url):
             timeout = self.write_timeout
-        return await super().perform_request(method, url, params, body, timeout, ignore, headers)
+        if not self.observers:
+            return await super().perform_request(method, url, params, body, timeout, ignore, headers)
+        started = time.perf_counter()
+        try:
+            result = await super().perform_request(method, url, params, body, timeout, ignore, headers)
+        except Exception as error:
+            self._tell(url, time.perf_counter() - started, error_kind(error))
+            raise
+        self._tell(url, time.perf_counter() - started, None)
+        return result
+
+    def _tell(self, url: str, seconds: float, error: str | None) -> None:
+        endpoint = endpoint_kind(url)
+        for observer in self.observers:
+            observer(endpoint, seconds, error)
 
     async def close(self) -> None:
         """Close the connections of hosts set aside as dead too: opensearch-py closes only the live ones, and a
@@ -81,6 +139,19 @@ class _Transport(AsyncTransport):
         await super().close()
         for connection in getattr(self.connection_pool, "orig_connections", ()):
             await connection.close()
+
+
+def observe_engine_calls(client: AsyncOpenSearch, observer: EngineCallObserver) -> Callable[[], None]:
+    """Have `observer` told about every call `client` (made by `make_client`) makes; returns what stops it."""
+    transport = client.transport
+    if not isinstance(transport, _Transport):
+        raise TypeError("the client was not made by core.engine.make_client: its calls cannot be observed")
+    transport.observers = (*transport.observers, observer)
+
+    def stop() -> None:
+        transport.observers = tuple(o for o in transport.observers if o is not observer)
+
+    return stop
 
 
 def is_read(method: str, url: str) -> bool:

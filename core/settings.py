@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -106,6 +107,23 @@ class ServiceSettings(BaseSettings):
     ingest_queue_seconds: float = Field(default=5.0, ge=0)
     # The bulk request of one call: up to 10,000 documents, so longer than a query's.
     ingest_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Where `GET /metrics` (Prometheus) is served. `port` (default): on a listener of its own, `host`:`metrics_port`
+    # (9464, the port OpenTelemetry's Prometheus exporter uses), never on the API port, so it needs no secret and
+    # the API's clients cannot read it; let only the scraper reach that port. `token`: on the API port, for
+    # `Authorization: Bearer <metrics_token>` only. `off`: not served at all.
+    metrics: Literal["off", "port", "token"] = "port"
+    metrics_port: int = Field(default=9464, ge=1, le=65535)
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    # Log lines: one JSON object each (for log collectors), or text for a person at a terminal.
+    log_format: Literal["json", "text"] = "json"
+
+    @model_validator(mode="after")
+    def _metrics_setting(self) -> Self:
+        if self.metrics == "token" and self.metrics_token is None:
+            raise ValueError("LLMSEARCH_METRICS=token needs LLMSEARCH_METRICS_TOKEN (16 characters or more)")
+        if self.metrics == "port" and self.metrics_port == self.port:
+            raise ValueError("LLMSEARCH_METRICS_PORT must differ from LLMSEARCH_PORT (or use LLMSEARCH_METRICS=token)")
+        return self
 
 
 @lru_cache(maxsize=1)

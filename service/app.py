@@ -11,6 +11,7 @@ from aiohttp import web
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import OpenSearchException
 
+from core.engine import observe_engine_calls
 from core.settings import ServiceSettings
 from core.templates import IndexNames, apply_templates
 from service.analytics.handler import analytics
@@ -19,9 +20,12 @@ from service.docs import DOCS_PATH, SCRIPT_PATH, docs_page, redoc_script
 from service.engine_errors import answer_engine_failure
 from service.errors import ApiError, json_error
 from service.export_api import export_requests
-from service.handlers import health, list_requests, openapi_document
+from service.handlers import list_requests, openapi_document
 from service.ingest.handler import INGEST_GATE, ingest
 from service.keys import KeyStore
+from service.observability.access import observe_requests, send_request_id
+from service.observability.health import add_health_routes
+from service.observability.metrics import METRICS, ServiceMetrics, add_metrics_route
 from service.page_routes import add_page_routes
 from service.request_by_id import get_request
 from service.secret import CURSOR_SECRET, CursorSecret
@@ -76,15 +80,26 @@ async def _template_context(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def _engine_metrics_context(app: web.Application) -> AsyncIterator[None]:
+    """The app's metrics see its client's engine calls while it runs (only then: a test's client outlives apps)."""
+    stop = observe_engine_calls(app[SERVICES].client, app[METRICS].engine_call)
+    yield
+    stop()
+
+
 def create_app(client: AsyncOpenSearch, settings: ServiceSettings) -> web.Application:
     names = IndexNames(settings.index_prefix)
-    app = web.Application(middlewares=[error_middleware], handler_args=HTTP_PARSER_LIMITS)
+    metrics = ServiceMetrics()
+    # The observing middleware first (outermost): it sees the answer the error middleware makes of an error.
+    app = web.Application(middlewares=[observe_requests(metrics), error_middleware], handler_args=HTTP_PARSER_LIMITS)
+    app[METRICS] = metrics
     app[SERVICES] = Services(
         client=client,
         names=names,
-        keys=KeyStore(client, names, settings.key_cache_seconds),
+        keys=KeyStore(client, names, settings.key_cache_seconds, on_lookup=metrics.key_looked_up),
         settings=settings,
     )
+    app.on_response_prepare.append(send_request_id)
     app[CURSOR_SECRET] = CursorSecret(client, names, settings.cursor_secret)
     app.router.add_route("*", "/api/v1/requests", list_requests)
     app.router.add_route("*", "/api/v1/export", export_requests)
@@ -95,7 +110,9 @@ def create_app(client: AsyncOpenSearch, settings: ServiceSettings) -> web.Applic
     app.router.add_get("/api/v1/openapi.json", openapi_document)
     app.router.add_get(DOCS_PATH, docs_page)
     app.router.add_get(SCRIPT_PATH, redoc_script)
-    app.router.add_get("/healthz", health)
+    add_health_routes(app)  # /healthz, /readyz
+    add_metrics_route(app, settings)  # /metrics, with LLMSEARCH_METRICS=token only
     add_page_routes(app)  # the page at `/`, its files under `/app/`, `/api/v1/schema` and `/api/v1/me`
+    app.cleanup_ctx.append(_engine_metrics_context)
     app.cleanup_ctx.append(_template_context)
     return app

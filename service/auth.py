@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from service.errors import INVALID_KEY, MISSING_KEY, ApiError
 from service.keys import KeyStore, Scope
+from service.observability.request_context import note_caller
 
 MAX_KEY_LENGTH = 256
 
@@ -32,6 +33,7 @@ async def tenant_of_request(header: str | None, keys: KeyStore, scope: Scope = S
     grant = await keys.grant_for(key)
     if grant is None:
         raise ApiError(401, INVALID_KEY)
+    note_caller(grant.tenant_id, grant.key_id)  # for the access log (before the scope check: a 403 names it too)
     if scope not in grant.scopes:
         raise ApiError(403, MISSING_SCOPE[scope])
     return grant.tenant_id

@@ -9,6 +9,7 @@ buried everything else without saying more than one line with a count.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Callable
@@ -195,7 +196,9 @@ def _call_later(delay: float, callback: Callable[[str], None], kind: str) -> asy
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return None
-    return loop.call_later(max(0.0, delay), callback, kind)
+    # In an empty context: the count sums up many requests, so it must not carry the request id of the one that
+    # happened to start the interval (service.observability.request_context).
+    return loop.call_later(max(0.0, delay), callback, kind, context=contextvars.Context())
 
 
 ENGINE_FAILURES = FailureLog(log)

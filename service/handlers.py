@@ -132,9 +132,3 @@ def _page_response(
 
 async def openapi_document(request: web.Request) -> web.Response:
     return web.json_response(openapi_spec())
-
-
-async def health(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    engine = await services.client.cluster.health()
-    return web.json_response({"status": "ok", "engine": engine.get("status")})

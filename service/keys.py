@@ -37,6 +37,7 @@ class Grant:
 
     tenant_id: str
     scopes: frozenset[Scope]
+    key_id: str  # as KeyRecord.key_id: for logs, which must never hold the key
 
 
 class KeyRecord(BaseModel):
@@ -76,8 +77,10 @@ class KeyStore:
         names: IndexNames,
         cache_seconds: float,
         clock: Callable[[], float] = time.monotonic,
+        on_lookup: Callable[[bool], None] | None = None,
     ) -> None:
         self._client = client
+        self._on_lookup = on_lookup  # told whether each look-up was answered from the cache (the service's metrics)
         self._clock = clock
         self._index = names.keys_index
         self._cache_seconds = cache_seconds
@@ -130,7 +133,10 @@ class KeyStore:
         digest = hash_key(key)
         now = self._clock()
         cached = self._cache.get(digest)
-        if cached is not None and cached[1] > now:
+        hit = cached is not None and cached[1] > now
+        if self._on_lookup is not None:
+            self._on_lookup(hit)
+        if cached is not None and hit:
             return cached[0]
         grant = await self._lookup(digest)
         self._cache[digest] = (grant, now + self._cache_seconds)
@@ -145,7 +151,9 @@ class KeyStore:
         except NotFoundError:
             return None
         record = KeyRecord.model_validate(found["_source"])
-        return None if record.revoked_at is not None else Grant(record.tenant_id, frozenset(record.scopes))
+        if record.revoked_at is not None:
+            return None
+        return Grant(record.tenant_id, frozenset(record.scopes), record.key_id)
 
     async def _find(self, key_or_id: str) -> KeyRecord | None:
         if key_or_id.startswith(KEY_PREFIX):

@@ -44,6 +44,8 @@ from service.filters.values import Role
 from service.highlight import highlight_parameter, highlights_schema
 from service.ingest.openapi import INGEST_PATH, ingest_operation
 from service.limits import MAX_FIELD_BYTES, MAX_REQUEST_LINE_BYTES
+from service.observability.health import HEALTH_TAG, health_paths
+from service.observability.request_context import REQUEST_ID_HEADER
 from service.params import (
     MAX_ID_PARAM_LENGTH,
     MAX_PAGE_SIZE,
@@ -616,7 +618,9 @@ def openapi_spec() -> dict[str, Any]:
             "description": (
                 "Search logged LLM API requests: prompts, completions, bodies, tokens, cost, model, status, end users "
                 f"and custom metadata. Every query is confined to the API key's tenant. A rendered reference is at "
-                f"[`{DOCS_PATH}`]({DOCS_PATH})."
+                f"[`{DOCS_PATH}`]({DOCS_PATH}). Every answer carries `{REQUEST_ID_HEADER}`: the id of the request in "
+                "the service's logs (the client's own, when it sends one of at most 64 letters, digits, `.`, `_` or "
+                "`-`)."
             ),
         },
         "servers": [{"url": "/", "description": "This service"}],
@@ -625,6 +629,7 @@ def openapi_spec() -> dict[str, Any]:
             {"name": "analytics", "description": "Charts over the logged requests"},
             {"name": "ingest", "description": "Logging requests as they happen"},
             {"name": "page", "description": "What the built-in page at `/` reads besides the API above"},
+            {"name": HEALTH_TAG, "description": "Probes for orchestrators and load balancers"},
         ],
         "paths": {
             REQUESTS_PATH: {
@@ -654,6 +659,7 @@ def openapi_spec() -> dict[str, Any]:
                 )
             },
             **schema_paths(_responses(page_ref), [{SECURITY_SCHEME: []}]),
+            **health_paths({"$ref": REF_TEMPLATE.format(model="ErrorBody")}),
         },
         "components": {
             "schemas": components,

@@ -8,6 +8,8 @@ says what was wrong.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError, LineTooLong
 from aiohttp.web_protocol import RequestHandler
@@ -15,6 +17,7 @@ from aiohttp.web_request import BaseRequest
 
 from service.errors import json_error
 from service.limits import MAX_FIELD_BYTES, MAX_REQUEST_LINE_BYTES
+from service.observability.request_context import REQUEST_ID, REQUEST_ID_HEADER, request_id_for
 
 # Passed to aiohttp's parser (`web.Application(handler_args=...)`).
 HTTP_PARSER_LIMITS = {"max_line_size": MAX_REQUEST_LINE_BYTES, "max_field_size": MAX_FIELD_BYTES}
@@ -49,7 +52,12 @@ class JsonErrorRequestHandler(RequestHandler):
         # text/plain answer we discard; it also raises if part of a response was already sent.
         super().handle_error(request, status, exc, message)
         code, text = protocol_error(exc, status)
-        headers = {"Allow": "GET, HEAD"} if code == 405 else None
+        # The id the app gave the request, if it got that far; else the client's or a new one (the headers may not
+        # have been read: a bad request line), for the client's report.
+        request_id = request.get(REQUEST_ID) or request_id_for(request.headers.get(REQUEST_ID_HEADER))
+        headers = {REQUEST_ID_HEADER: request_id}
+        if code == 405:
+            headers["Allow"] = "GET, HEAD"
         response = json_error(code, text, headers)
         response.force_close()
         return response
@@ -61,7 +69,12 @@ class JsonErrorServer(web.Server):
 
 
 class ApiRunner(web.AppRunner):
-    """`web.AppRunner` whose connections use `JsonErrorRequestHandler`."""
+    """`web.AppRunner` whose connections use `JsonErrorRequestHandler`, without aiohttp's access log: the app logs
+    each request itself (service.observability.access), once, as JSON."""
+
+    def __init__(self, app: web.Application, **kwargs: Any) -> None:
+        kwargs.setdefault("access_log", None)
+        super().__init__(app, **kwargs)
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()

@@ -40,3 +40,15 @@ def test_compose_wires_services_by_name_with_health_checks() -> None:
     assert services["service"]["depends_on"]["opensearch"]["condition"] == "service_healthy"
     assert services["opensearch"]["environment"]["DISABLE_SECURITY_PLUGIN"] == "true"
     assert (ROOT / services["service"]["build"] / "Dockerfile").is_file()
+
+
+def test_the_service_is_healthy_when_ready() -> None:
+    """Compose and the image's own HEALTHCHECK ask `/readyz`: the engine answers and the indices are there."""
+    test = compose()["services"]["service"]["healthcheck"]["test"]
+    assert test[0] == "CMD" and "http://localhost:8080/readyz" in test[-1]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    (healthcheck,) = [line for line in dockerfile.replace("\\\n", " ").splitlines() if line.startswith("HEALTHCHECK")]
+    assert "http://localhost:8080/readyz" in healthcheck and "python" in healthcheck
+    # The image has no curl: both are the same Python one-liner (tests/test_observability_serve.py runs it).
+    command = test[1:]
+    assert command[:2] == ["python", "-c"] and command[2] in healthcheck
