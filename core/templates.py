@@ -8,12 +8,15 @@ generated secrets (the cursor-signing key) in `<prefix>-secrets`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch
-from opensearchpy.exceptions import RequestError
+from opensearchpy.exceptions import NotFoundError, RequestError
+
+from core.index_settings import IndexSettings, Layout
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "index_templates"
 
@@ -39,6 +42,26 @@ class IndexNames:
         return f"{self.prefix}-0*"
 
     @property
+    def generation(self) -> re.Pattern[str]:
+        """Exactly this prefix's request indices (`pattern` also matches a prefix such as `<prefix>-0x`'s)."""
+        return re.compile(rf"^{re.escape(self.prefix)}-\d{{6,}}$")
+
+    @property
+    def requests_template(self) -> str:
+        return f"{self.prefix}-requests"
+
+    @property
+    def ism_component(self) -> str:
+        """The component template holding the ISM rollover alias, only on clusters with the plugin (core.lifecycle)."""
+        return f"{self.prefix}-ism"
+
+    @classmethod
+    def of_write_alias(cls, write_alias: str) -> IndexNames:
+        if not write_alias.endswith("-write"):
+            raise ValueError(f"{write_alias!r} is not a write alias (<prefix>-write)")
+        return cls(write_alias.removesuffix("-write"))
+
+    @property
     def keys_index(self) -> str:
         return f"{self.prefix}-keys"
 
@@ -53,10 +76,18 @@ def load_template(name: str) -> dict[str, Any]:
     return body
 
 
-def request_template(names: IndexNames) -> dict[str, Any]:
+def request_template(names: IndexNames, layout: Layout | None = None, ism: bool = False) -> dict[str, Any]:
+    """The request indices' template for `names`, with `layout` (default: the documented defaults, which the file
+    holds) and, with `ism`, composed of the component template that names the ISM rollover alias."""
     body = load_template("requests")
     body["index_patterns"] = [names.pattern]
     body["template"]["aliases"] = {names.read_alias: {}}
+    index = body["template"]["settings"]["index"]
+    for key in ("number_of_shards", "number_of_replicas", "auto_expand_replicas", "refresh_interval"):
+        index.pop(key, None)
+    index.update((layout or Layout()).template_settings())
+    if ism:
+        body["composed_of"] = [names.ism_component]
     return body
 
 
@@ -66,10 +97,19 @@ def keys_template(names: IndexNames) -> dict[str, Any]:
     return body
 
 
-async def apply_templates(client: AsyncOpenSearch, names: IndexNames) -> list[MappingUpdate]:
+async def apply_templates(
+    client: AsyncOpenSearch, names: IndexNames, layout: Layout | None = None
+) -> list[MappingUpdate]:
     """Put both templates (idempotent), create the first request index and the keys index if missing, and add
-    fields the template has gained to the mappings of request indices created before (returned, per index)."""
-    await client.indices.put_index_template(name=f"{names.prefix}-requests", body=request_template(names))
+    fields the template has gained to the mappings of request indices created before (returned, per index).
+
+    `layout` is what `llmsearch templates apply` passes (core.lifecycle.apply_layout, which also rolls over and
+    updates existing indices). Without it the layout the template already has is kept (so a service or a load whose
+    environment differs never changes it), or, for a new template, the environment's (core.index_settings)."""
+    if layout is None:
+        layout = await current_layout(client, names) or IndexSettings().layout
+    ism = await client.cluster.exists_component_template(name=names.ism_component)
+    await client.indices.put_index_template(name=names.requests_template, body=request_template(names, layout, ism))
     await client.indices.put_index_template(name=f"{names.prefix}-keys", body=keys_template(names))
     if not await client.indices.exists_alias(name=names.write_alias):
         await _create_ignoring_race(
@@ -81,6 +121,18 @@ async def apply_templates(client: AsyncOpenSearch, names: IndexNames) -> list[Ma
     keys_properties = keys_template(names)["template"]["mappings"]["properties"]
     await client.indices.put_mapping(index=names.keys_index, body={"properties": keys_properties})
     return await add_new_fields(client, names)
+
+
+async def current_layout(client: AsyncOpenSearch, names: IndexNames) -> Layout | None:
+    """The layout the request template in the cluster has, or None when there is none yet."""
+    try:
+        found = await client.indices.get_index_template(name=names.requests_template)
+    except NotFoundError:
+        return None
+    for template in found.get("index_templates", []):
+        settings = template["index_template"].get("template", {}).get("settings", {})
+        return Layout.from_index_settings(settings.get("index", {}))
+    return None
 
 
 @dataclass(frozen=True)
@@ -118,6 +170,8 @@ async def delete_all(client: AsyncOpenSearch, names: IndexNames) -> None:
     await client.indices.delete(
         index=f"{names.pattern},{names.keys_index},{names.secrets_index}", ignore_unavailable=True
     )
-    for template in (f"{names.prefix}-requests", f"{names.prefix}-keys"):
+    for template in (names.requests_template, f"{names.prefix}-keys"):
         if await client.indices.exists_index_template(name=template):
             await client.indices.delete_index_template(name=template)
+    if await client.cluster.exists_component_template(name=names.ism_component):
+        await client.cluster.delete_component_template(name=names.ism_component)

@@ -5,8 +5,12 @@ changes: the write index serves queries for every tenant while the load runs, so
 (with none, losing one node during a load took reads down for everyone). Documents a load has written become
 searchable when it ends (or at the next refresh another load or the owner triggers).
 
-The previous value is put back on every way out (success, failure, SIGINT/SIGTERM via task cancellation), and
-handed to `remember` before anything changes, so a run killed outright can still be undone by the next one.
+The previous value (the configured LLMSEARCH_INDEX_REFRESH_INTERVAL when the index had none of its own, not the
+engine's default) is put back on every way out (success, failure, SIGINT/SIGTERM via task cancellation), and handed
+to `remember` before anything changes, so a run killed outright can still be undone by the next one.
+
+A rollover during the load (core.lifecycle) leaves the previous write index with refresh off until the load ends and
+restores it; the new write index is created with the configured interval.
 
 Two loads at once: the second finds refresh already off. That is the first load's setting (or the owner's own), not
 the value to put back, so the second leaves the index to whoever turned refresh off: it neither records nor
@@ -23,6 +27,7 @@ from typing import Any
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import OpenSearchException
 
+from core.index_settings import IndexSettings
 from loaders.retry import NO_RETRIES, Retrier
 
 BACKFILL_SETTINGS: dict[str, str] = {"index.refresh_interval": "-1"}
@@ -46,7 +51,13 @@ async def current_settings(client: AsyncOpenSearch, indices: list[str], retrier:
     response: dict[str, Any] = await retrier.run(
         "reading index settings", lambda: client.indices.get_settings(index=",".join(indices), flat_settings=True)
     )
-    return {index: {key: response[index]["settings"].get(key) for key in BACKFILL_SETTINGS} for index in indices}
+    # An index with no refresh interval of its own gets the configured one back (core.index_settings), not the
+    # engine's default: every index the template made has one, so this is for indices made otherwise.
+    configured = {"index.refresh_interval": IndexSettings().index_refresh_interval}
+    return {
+        index: {key: response[index]["settings"].get(key, configured.get(key)) for key in BACKFILL_SETTINGS}
+        for index in indices
+    }
 
 
 async def restore(client: AsyncOpenSearch, saved: Saved, retrier: Retrier = NO_RETRIES) -> None:

@@ -10,6 +10,9 @@ Results map back to records by `_id`: each worker keeps its in-flight records pe
 
 Documents carry an external version (core.versioning), so the engine keeps the newest record of a request however
 the workers' requests interleave; a record refused for an older version is settled as superseded, not rejected.
+
+Each batch is placed before it is sent (core.placement): a record whose request lives in an older generation goes to
+that index, the others to the write index. With one generation this sends nothing (a cached view of the aliases).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import TransportError
 from opensearchpy.helpers import async_streaming_bulk
 
+from core.placement import Placement
 from core.versioning import VERSION_TYPE, is_superseded
 from loaders.accounting import Outcome, Tracker
 from loaders.prepare import Prepared, Rejection, Stage
@@ -55,7 +59,7 @@ QueueItem = list[Prepared] | End | ReaderFailed
 
 @dataclass(frozen=True)
 class BulkSettings:
-    index: str
+    index: str  # the write alias; records are placed (core.placement) in concrete indices behind it
     concurrency: int
     chunk_size: int
     max_chunk_bytes: int
@@ -113,8 +117,10 @@ class BulkLoader:
         tracker: Tracker,
         settings: BulkSettings,
         log: Log,
+        placement: Placement,
     ) -> None:
         self.client = RetryingClient(client, settings, log)
+        self.placement = placement
         self.queue = queue
         self.tracker = tracker
         self.settings = settings
@@ -174,7 +180,7 @@ class _Worker:
                 self._settle(ok, info)
 
     def _expand(self, item: Prepared) -> tuple[dict[str, Any], str | None]:
-        action: dict[str, Any] = {"_index": self.settings.index, "_id": item.doc_id}
+        action: dict[str, Any] = {"_index": item.index or self.settings.index, "_id": item.doc_id}
         if item.version is not None:
             action.update(version=item.version, version_type=VERSION_TYPE)
         return {"index": action}, item.source
@@ -220,11 +226,33 @@ class _Worker:
             if isinstance(queued, ReaderFailed):
                 self.loader.queue.put_nowait(queued)
                 raise queued.error
+            ready = []
             for item in queued:
                 if item.rejection is not None:
                     self.loader.tracker.settle(item, Outcome.REJECTED, item.rejection)
                 else:
-                    self.batch.append(item)
+                    ready.append(item)
+            await self._place(ready)
+            self.batch.extend(ready)
+
+    async def _place(self, items: list[Prepared]) -> None:
+        """Set each record's index (core.placement), retrying the lookup like a bulk request when the engine fails."""
+        ids = [item.doc_id for item in items if item.doc_id is not None]
+        attempt = 0
+        while True:
+            try:
+                placed = await self.loader.placement.place(ids, self.settings.request_timeout)
+                break
+            except TransportError as error:
+                if not is_transient(error) or attempt >= self.settings.max_retries:
+                    raise
+                attempt += 1
+                delay = self.settings.backoff(attempt)
+                self.loader.log(f"placing a batch failed ({describe_error(error)}); retry {attempt} in {delay:.1f}s")
+                await asyncio.sleep(delay)
+        for item in items:
+            if item.doc_id is not None:
+                item.index = placed.index_of(item.doc_id)
 
     def _settle(self, ok: bool, info: dict[str, Any]) -> None:
         (result,) = info.values()

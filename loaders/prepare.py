@@ -40,6 +40,7 @@ class Prepared:
 
     `seq` numbers the records of this run in source order; accounting advances the checkpoint over it. `version`
     is the document's external version (core.versioning): the engine keeps the newest record of each request.
+    `index` is set when the batch is placed (loaders.bulk, core.placement).
     """
 
     seq: int
@@ -52,6 +53,7 @@ class Prepared:
     size: int = 0  # bytes of `source`, for bytes/s
     version: int | None = None
     attempts: int = 0
+    index: str | None = None  # where it is written (core.placement); None: the write alias
 
 
 class Preparer:

@@ -20,6 +20,7 @@ from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import OpenSearchException
 from pydantic import BaseModel, ConfigDict
 
+from core.placement import placement_for
 from core.pricing import PricingTable
 from core.templates import IndexNames, apply_templates
 from loaders import checkpoint as checkpoints
@@ -171,7 +172,10 @@ class LoadRun:
             self.source.identity, checkpoint.dead_letters, checkpoint.counts, checkpoint.started_after, checkpoint
         )
         queue: asyncio.Queue[QueueItem] = asyncio.Queue(maxsize=options.queue_batches)
-        loader = BulkLoader(self.client, queue, tracker, _bulk_settings(self.index, options, limits), self.say)
+        placement = placement_for(self.client, self.names)
+        loader = BulkLoader(
+            self.client, queue, tracker, _bulk_settings(self.index, options, limits), self.say, placement
+        )
         preparer = Preparer(self.tenant, PricingTable.default(), limits.max_document_bytes)
         reader = Reader(self.source, checkpoint.started_after, preparer, queue, options.batch_size)
         progress = Progress(

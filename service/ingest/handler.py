@@ -18,6 +18,7 @@ from service.ingest.body import read_body, split_records
 from service.ingest.records import prepare_lines
 from service.ingest.write import write_documents
 from service.keys import Scope
+from service.observability.metrics import METRICS
 from service.query_string import QueryStringError, decode_query
 
 ALLOWED_METHODS = ("POST",)
@@ -52,6 +53,7 @@ async def ingest(request: web.Request) -> web.Response:
     finally:
         gate.release()
     rejected = sorted([*rejected, *written.rejected], key=lambda r: r.index)
+    request.app[METRICS].records_ingested(written.accepted, written.superseded, len(rejected))
     if written.busy:
         return _json(429, busy_answer(written.accepted, rejected), RETRY_AFTER)
     answer = ingest_answer(written.accepted, written.superseded, rejected)

@@ -1,6 +1,7 @@
 """Writing an ingest call's documents: one bulk request (opensearch-py's streaming bulk helper, which yields an
 outcome per document in order), each document with its external version (core.versioning) so that, of two versions of
-one id, the newest `updatedAt` is kept whatever order they arrive in."""
+one id, the newest `updatedAt` is kept whatever order they arrive in, and in the generation that already holds it
+(core.placement: with one generation that costs no request)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import TransportError
 from opensearchpy.helpers import async_streaming_bulk
 
+from core.placement import Placed, placement_for
 from core.preparation import Ready
+from core.templates import IndexNames
 from core.versioning import VERSION_TYPE, is_superseded
 from service.ingest.records import Rejected
 
@@ -34,15 +37,23 @@ class Written:
 
 
 async def write_documents(
-    client: AsyncOpenSearch, index: str, ready: list[tuple[int, Ready]], refresh: bool, timeout: float
+    client: AsyncOpenSearch, write_alias: str, ready: list[tuple[int, Ready]], refresh: bool, timeout: float
 ) -> Written:
-    """Index `ready` in one request; a document the engine already holds a newer (or the same) version of counts as
-    accepted. Transport failures propagate (the caller answers 503: nothing is acknowledged)."""
+    """Index `ready` in one request through the prefix of `write_alias`; a document the engine already holds a newer
+    (or the same) version of counts as accepted. Transport failures propagate (the caller answers 503: nothing is
+    acknowledged)."""
     if not ready:
         return Written(0, 0, [])
+    placement = placement_for(client, IndexNames.of_write_alias(write_alias))
+    try:
+        placed = await placement.place([document.doc_id for _, document in ready], timeout)
+    except TransportError as failure:
+        if failure.status_code not in BUSY_STATUSES:
+            raise
+        return _all_busy(ready, failure)
     outcomes = async_streaming_bulk(
         client,
-        _actions(index, ready),
+        _actions(placed, ready),
         chunk_size=len(ready),
         max_chunk_bytes=2**31,
         raise_on_error=False,
@@ -52,6 +63,7 @@ async def write_documents(
         # record is refused as not ready, to be sent again.
         require_alias="true",
         request_timeout=timeout,
+        expand_action_callback=_expand,
     )
     superseded = 0
     rejected: list[Rejected] = []
@@ -73,10 +85,14 @@ async def write_documents(
     except TransportError as error:
         if error.status_code not in BUSY_STATUSES:
             raise
-        # The whole request was turned away (a full write queue): nothing of it is indexed, all of it may be resent.
-        busy = f"the engine is busy ({error.error}); send it again"
-        return Written(0, 0, [Rejected(i, document.request_id, busy, True) for i, document in ready])
+        return _all_busy(ready, error)
     return Written(len(ready) - len(rejected), superseded, rejected)
+
+
+def _all_busy(ready: list[tuple[int, Ready]], error: TransportError) -> Written:
+    # The whole request was turned away (a full write queue): nothing of it is indexed, all of it may be resent.
+    busy = f"the engine is busy ({error.error}); send it again"
+    return Written(0, 0, [Rejected(i, document.request_id, busy, True) for i, document in ready])
 
 
 async def _enumerate(outcomes: AsyncIterator[tuple[bool, Any]]) -> AsyncIterator[tuple[int, tuple[bool, Any]]]:
@@ -86,13 +102,23 @@ async def _enumerate(outcomes: AsyncIterator[tuple[bool, Any]]) -> AsyncIterator
         position += 1
 
 
-def _actions(index: str, ready: list[tuple[int, Ready]]) -> Iterator[dict[str, Any]]:
+Action = tuple[dict[str, Any], str]
+
+
+def _actions(placed: Placed, ready: list[tuple[int, Ready]]) -> Iterator[Action]:
     for _, document in ready:
-        yield {
-            "_op_type": "index",
-            "_index": index,
+        header: dict[str, Any] = {
+            "_index": placed.index_of(document.doc_id),
             "_id": document.doc_id,
             "version": document.version,
             "version_type": VERSION_TYPE,
-            "_source": document.source,  # already JSON: the serializer passes text through as it is
         }
+        if placed.concrete:
+            # A concrete index the placement saw (the write index, or the older generation holding the document):
+            # the request's require_alias guards only writes through the alias, before start-up has made it.
+            header["require_alias"] = False
+        yield {"index": header}, document.source  # the source is JSON already: sent as it is
+
+
+def _expand(action: Action) -> Action:
+    return action
