@@ -114,7 +114,8 @@ def index_body(layout: str, shards: int, partition: int) -> dict[str, Any]:
     if layout != "shared":
         mappings["_routing"] = {"required": True}
     if layout == "partitioned":
-        index_settings["routing_partition_size"] = partition
+        # As core.index_settings.Layout does: without it the partition folds into one shard.
+        index_settings |= {"routing_partition_size": partition, "number_of_routing_shards": shards}
     settings["index"] = index_settings
     return {"settings": settings, "mappings": mappings}
 

@@ -38,6 +38,7 @@ from cli.engine_url import resolve_url
 from cli.signals import Stopped, run_resumable, until_signalled
 from core.engine import make_client
 from core.fields import SORTABLE
+from core.routing import tenant_routing
 from core.settings import ServiceSettings, opensearch_settings
 from core.templates import IndexNames
 from core.validation import describe_validation
@@ -256,7 +257,13 @@ class ExportRun:
             return state
         with self.open_output(state) as out:
             scan = ExportScan(
-                client, self.identity.index, self.body, timeout=self.timeout, after=state.after, count_total=True
+                client,
+                self.identity.index,
+                self.body,
+                timeout=self.timeout,
+                after=state.after,
+                count_total=True,
+                routing=tenant_routing(self.identity.tenant),
             )
             async with scan:
                 state.total = scan.total

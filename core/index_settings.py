@@ -6,6 +6,7 @@ clusters that have the plugin (`llmsearch indices policy`). Read from the enviro
 |---|---|---|
 | LLMSEARCH_INDEX_SHARDS | 1 | one primary shard holds tens of GB of logs; rollover adds generations instead of shards |
 | LLMSEARCH_INDEX_REPLICAS | unset | unset: `auto_expand_replicas 0-1` (a copy whenever a second node exists, none on one node) |
+| LLMSEARCH_INDEX_ROUTING_PARTITION_SIZE | 1 | shards one tenant's documents spread over (core.routing); more than 1 only with more shards, to keep one large tenant from making a single shard hot |
 | LLMSEARCH_INDEX_REFRESH_INTERVAL | 1s | ingested requests are searchable within a second |
 | LLMSEARCH_ROLLOVER_MAX_PRIMARY_SHARD_SIZE | 30gb | past ~30-50 GB a shard recovers and relocates slowly |
 | LLMSEARCH_ROLLOVER_MAX_AGE | 30d | monthly generations: retention then drops a month at a time |
@@ -56,6 +57,7 @@ class Layout:
     shards: int = 1
     replicas: int | None = None
     refresh_interval: str = "1s"
+    routing_partition_size: int = 1  # fixed when an index is created, like `shards`
 
     def replica_settings(self) -> dict[str, Any]:
         if self.replicas is None:
@@ -64,18 +66,38 @@ class Layout:
 
     def template_settings(self) -> dict[str, Any]:
         """The `index` settings of the template (number_of_shards fixed at creation, the rest dynamic)."""
-        return {"number_of_shards": self.shards, **self.replica_settings(), "refresh_interval": self.refresh_interval}
+        partition = {}
+        if self.routing_partition_size > 1:
+            # Routing shards = shards: by default OpenSearch 3.8 hashes over up to 1,024 "routing shards" (so an index
+            # can be split later), which folds a partition's consecutive offsets into one real shard (measured: every
+            # document of a tenant on one of four shards). Rollover, not splitting, is how generations grow here.
+            partition = {
+                "routing_partition_size": self.routing_partition_size,
+                "number_of_routing_shards": self.shards,
+            }
+        return {
+            "number_of_shards": self.shards,
+            **partition,
+            **self.replica_settings(),
+            "refresh_interval": self.refresh_interval,
+        }
 
     def describe(self) -> str:
         replicas = "replicas auto 0-1" if self.replicas is None else f"{self.replicas} replica(s)"
-        return f"{self.shards} shard(s), {replicas}, refresh {self.refresh_interval}"
+        partition = f", a tenant on {self.routing_partition_size} shards" if self.routing_partition_size > 1 else ""
+        return f"{self.shards} shard(s){partition}, {replicas}, refresh {self.refresh_interval}"
 
     @classmethod
     def from_index_settings(cls, index: dict[str, Any]) -> Layout:
         """Read back from a template's or an index's `index` settings (values come back as strings)."""
         auto = str(index.get("auto_expand_replicas", "false")).lower()
         replicas = None if auto != "false" else int(index.get("number_of_replicas", 1))
-        return cls(int(index.get("number_of_shards", 1)), replicas, str(index.get("refresh_interval", "1s")))
+        return cls(
+            int(index.get("number_of_shards", 1)),
+            replicas,
+            str(index.get("refresh_interval", "1s")),
+            int(index.get("routing_partition_size", 1)),
+        )
 
 
 class IndexSettings(BaseSettings):
@@ -86,6 +108,7 @@ class IndexSettings(BaseSettings):
     index_shards: int = Field(default=1, ge=1, le=1024)
     index_replicas: int | None = Field(default=None, ge=0, le=16)
     index_refresh_interval: str = "1s"
+    index_routing_partition_size: int = Field(default=1, ge=1, le=1024)
     rollover_max_primary_shard_size: str | None = "30gb"
     rollover_max_age: str | None = "30d"
     rollover_max_docs: int | None = Field(default=None, ge=1)
@@ -133,9 +156,20 @@ class IndexSettings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _partition_within_shards(self) -> IndexSettings:
+        if self.index_routing_partition_size > 1 and self.index_routing_partition_size >= self.index_shards:
+            raise ValueError(
+                "LLMSEARCH_INDEX_ROUTING_PARTITION_SIZE must be less than LLMSEARCH_INDEX_SHARDS (a tenant spread "
+                "over every shard is what no routing does): set it to 1, or raise the shards"
+            )
+        return self
+
     @property
     def layout(self) -> Layout:
-        return Layout(self.index_shards, self.index_replicas, self.index_refresh_interval)
+        return Layout(
+            self.index_shards, self.index_replicas, self.index_refresh_interval, self.index_routing_partition_size
+        )
 
     @property
     def max_primary_shard_bytes(self) -> int | None:

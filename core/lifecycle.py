@@ -56,6 +56,7 @@ class Generation:
     created: datetime
     write: bool
     shards: int
+    routing_partition_size: int
     docs: int
     largest_primary_bytes: int
     rolled_over: datetime | None  # when it stopped being the write index (None: it still is, or unknown)
@@ -103,6 +104,7 @@ async def describe_generations(client: AsyncOpenSearch, names: IndexNames) -> li
                 created=created[index],
                 write=index == write_index,
                 shards=int(flat.get("index.number_of_shards", 1)),
+                routing_partition_size=int(flat.get("index.routing_partition_size", 1)),
                 docs=int(index_stats.get("primaries", {}).get("docs", {}).get("count", 0)),
                 largest_primary_bytes=max(primaries, default=0),
                 rolled_over=None if index == write_index else rolled_over,
@@ -177,16 +179,22 @@ class LayoutReport:
 
 
 async def apply_layout(client: AsyncOpenSearch, names: IndexNames, settings: IndexSettings) -> LayoutReport:
-    """Put the templates with `settings`' layout; roll the write index over when its shard count differs (the new
-    generation takes the new template); set replicas and the refresh interval, which are dynamic, on every existing
+    """Put the templates with `settings`' layout; roll the write index over when its shard count or routing
+    partition size differs (the new generation takes the new template); set replicas and the refresh interval, which are dynamic, on every existing
     generation in place."""
     layout = settings.layout
     report = LayoutReport(await current_layout(client, names), layout, await apply_templates(client, names, layout))
     generations = await describe_generations(client, names)
     write = write_generation(generations, names)
-    if write.shards != layout.shards:
-        reason = f"number_of_shards {write.shards} -> {layout.shards} (fixed when an index is created)"
-        report.rollover = await roll_over(client, names, write, [reason], dry_run=False)
+    fixed = {
+        "number_of_shards": (write.shards, layout.shards),
+        "routing_partition_size": (write.routing_partition_size, layout.routing_partition_size),
+    }
+    reasons = [
+        f"{name} {old} -> {new} (fixed when an index is created)" for name, (old, new) in fixed.items() if old != new
+    ]
+    if reasons:
+        report.rollover = await roll_over(client, names, write, reasons, dry_run=False)
         generations = await describe_generations(client, names)
     for generation in generations:
         changes: dict[str, Any] = {}

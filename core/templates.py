@@ -85,7 +85,11 @@ def request_template(names: IndexNames, layout: Layout | None = None, ism: bool 
     index = body["template"]["settings"]["index"]
     for key in ("number_of_shards", "number_of_replicas", "auto_expand_replicas", "refresh_interval"):
         index.pop(key, None)
-    index.update((layout or Layout()).template_settings())
+    layout = layout or Layout()
+    index.update(layout.template_settings())
+    if layout.routing_partition_size > 1:
+        # The engine refuses a partitioned index whose documents may come without routing (core.routing).
+        body["template"]["mappings"]["_routing"] = {"required": True}
     if ism:
         body["composed_of"] = [names.ism_component]
     return body

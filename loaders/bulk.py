@@ -31,6 +31,7 @@ from opensearchpy.exceptions import TransportError
 from opensearchpy.helpers import async_streaming_bulk
 
 from core.placement import Placement
+from core.routing import document_routing
 from core.versioning import VERSION_TYPE, is_superseded
 from loaders.accounting import Outcome, Tracker
 from loaders.prepare import Prepared, Rejection, Stage
@@ -180,7 +181,12 @@ class _Worker:
                 self._settle(ok, info)
 
     def _expand(self, item: Prepared) -> tuple[dict[str, Any], str | None]:
-        action: dict[str, Any] = {"_index": item.index or self.settings.index, "_id": item.doc_id}
+        assert item.doc_id is not None
+        action: dict[str, Any] = {
+            "_index": item.index or self.settings.index,
+            "_id": item.doc_id,
+            "routing": document_routing(item.doc_id),
+        }
         if item.version is not None:
             action.update(version=item.version, version_type=VERSION_TYPE)
         return {"index": action}, item.source

@@ -33,12 +33,15 @@ GONE = frozenset({"search_context_missing_exception", "index_not_found_exception
 CLOSE_TIMEOUT_SECONDS = 5.0
 
 
-async def open_point_in_time(client: AsyncOpenSearch, index: str) -> str:
-    """A new PIT over `index` for a relevance search's first page; the 503 when the engine has none to spare."""
+async def open_point_in_time(client: AsyncOpenSearch, index: str, routing: str) -> str:
+    """A new PIT over `index` for a relevance search's first page, on the shards `routing` (the tenant's,
+    core.routing) leads to; the 503 when the engine has none to spare."""
     try:
         # Not partial: a PIT missing a shard (measured: a 200 when only some shards hit the context limit) would
         # leave that shard's requests out of every page without a word.
-        created = await client.create_pit(index=index, keep_alive=KEEP_ALIVE, allow_partial_pit_creation=False)
+        created = await client.create_pit(
+            index=index, keep_alive=KEEP_ALIVE, routing=routing, allow_partial_pit_creation=False
+        )
     except TransportError as error:
         if error.status_code == 429 and PIT_LIMIT_SETTING in _root_reasons(error):
             log.warning("no point in time for a relevance search: %s", _root_reasons(error)[:300])

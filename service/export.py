@@ -72,12 +72,13 @@ def export_body(query: RequestsQuery, tenant: str, source_fields: Sequence[str])
 class ExportScan:
     """One pass over what `body` matches, in its sort order, after `after` (sort values) if given.
 
-        async with ExportScan(client, names.read_alias, body, timeout=60) as scan:  # PIT and first page
+        async with ExportScan(client, names.read_alias, body, timeout=60, routing=tenant_routing(tenant)) as scan:
             async for hit in scan.hits():
                 ...  # hit["_source"], hit["sort"]
 
     Entering opens the PIT and fetches the first page, so a failing query fails there (before an HTTP answer has
     begun); leaving deletes the PIT. `count_total` asks the first page for the exact number of matches (`total`).
+    `routing` is the routing value of the tenant whose requests `body` selects (core.routing).
     """
 
     def __init__(
@@ -90,9 +91,11 @@ class ExportScan:
         after: list[SortValue] | None = None,
         page_size: int = PAGE_SIZE,
         count_total: bool = False,
+        routing: str | None = None,
     ) -> None:
         self._client = client
         self._index = index
+        self._routing = routing
         self._body = body
         self._timeout = timeout
         self._after = after
@@ -103,7 +106,10 @@ class ExportScan:
         self.total: int | None = None
 
     async def __aenter__(self) -> ExportScan:
-        created = await self._client.create_pit(index=self._index, keep_alive=KEEP_ALIVE, request_timeout=self._timeout)
+        # The point in time covers the shards `routing` (the tenant's, core.routing) leads to: pages search those only.
+        created = await self._client.create_pit(
+            index=self._index, keep_alive=KEEP_ALIVE, routing=self._routing, request_timeout=self._timeout
+        )
         self._pit_id = created["pit_id"]
         try:
             self._first = await self._page(self._after, count_total=self._count_total)

@@ -20,6 +20,7 @@ from aiohttp import web
 from opensearchpy.exceptions import OpenSearchException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from core.routing import tenant_routing
 from service.auth import tenant_of_request
 from service.context import SERVICES
 from service.errors import METHOD_NOT_ALLOWED, ApiError
@@ -89,7 +90,8 @@ async def export_requests(request: web.Request) -> web.StreamResponse:
 
     timeout = services.settings.export_timeout_seconds
     written = 0
-    async with ExportScan(services.client, services.names.read_alias, body, timeout=timeout) as scan:
+    scan = ExportScan(services.client, services.names.read_alias, body, timeout=timeout, routing=tenant_routing(tenant))
+    async with scan:
         filename = attachment_name(tenant, rows, datetime.now(UTC))
         response = web.StreamResponse(
             headers={

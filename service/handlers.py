@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from opensearchpy.exceptions import TransportError
 
+from core.routing import tenant_routing
 from core.settings import ServiceSettings
 from service.answer_size import refuse_oversized_page, too_large
 from service.auth import tenant_of_request
@@ -51,9 +52,9 @@ async def list_requests(request: web.Request) -> web.Response:
     if pit_id is None and needs_point_in_time(query):
         # The first page of a relevance search is served from the PIT too, so that every page scores alike.
         # Opened only now that the request is valid: a refused one costs the engine nothing.
-        pit_id = opened = await open_point_in_time(services.client, services.names.read_alias)
+        pit_id = opened = await open_point_in_time(services.client, services.names.read_alias, tenant_routing(tenant))
     try:
-        engine_page = await _search_page(services, query, body, pit_id, offset=position is None)
+        engine_page = await _search_page(services, query, body, pit_id, tenant, offset=position is None)
     except BaseException:
         if opened is not None:
             await close_point_in_time(services.client, opened)
@@ -88,14 +89,15 @@ async def _parse_list_request(
 
 
 async def _search_page(
-    services: Services, query: RequestsQuery, body: dict[str, Any], pit_id: str | None, *, offset: bool
+    services: Services, query: RequestsQuery, body: dict[str, Any], pit_id: str | None, tenant: str, *, offset: bool
 ) -> EnginePage:
-    """The page `body` asks for, from the point in time `pit_id` when there is one, else from the read alias."""
+    """The page `body` asks for, from the point in time `pit_id` when there is one (opened on the tenant's shards),
+    else from the read alias on the tenant's shards (core.routing)."""
     limit = services.settings.max_response_bytes
     if pit_id is None:
-        index = services.names.read_alias
-        await refuse_oversized_page(services.client, index, body, query.pageSize, limit)
-        result = await services.client.search(index=index, body=body, filter_path=PAGE_FILTER_PATH)
+        index, routing = services.names.read_alias, tenant_routing(tenant)
+        await refuse_oversized_page(services.client, index, body, query.pageSize, limit, routing)
+        result = await services.client.search(index=index, body=body, filter_path=PAGE_FILTER_PATH, routing=routing)
     else:
         body = with_point_in_time(body, pit_id, KEEP_ALIVE)
         try:

@@ -10,6 +10,7 @@ import orjson
 from aiohttp import web
 
 from core.documents import MAX_ID_LENGTH
+from core.routing import tenant_routing
 from service.auth import tenant_of_request
 from service.context import SERVICES
 from service.errors import METHOD_NOT_ALLOWED, REQUEST_NOT_FOUND, ApiError
@@ -34,7 +35,9 @@ async def get_request(request: web.Request) -> web.Response:
     except (QueryStringError, ParameterError) as error:
         raise ApiError(400, str(error)) from None
     body = build_lookup_body(request_id, tenant, query.returned_fields)
-    result = await services.client.search(index=services.names.read_alias, body=body, filter_path=LOOKUP_FILTER_PATH)
+    result = await services.client.search(
+        index=services.names.read_alias, body=body, filter_path=LOOKUP_FILTER_PATH, routing=tenant_routing(tenant)
+    )
     hits = result.get("hits", {}).get("hits", [])  # filter_path leaves out `hits` altogether when none matched
     if not hits:
         raise ApiError(404, REQUEST_NOT_FOUND)

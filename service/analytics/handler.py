@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from core.routing import tenant_routing
 from service.analytics.params import parse_analytics
 from service.analytics.run import aggregate
 from service.auth import tenant_of_request
@@ -33,7 +34,9 @@ async def analytics(request: web.Request) -> web.Response:
         raise ApiError(400, str(error)) from None
 
     async def search(body: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = await services.client.search(index=services.names.read_alias, body=body)
+        result: dict[str, Any] = await services.client.search(
+            index=services.names.read_alias, body=body, routing=tenant_routing(tenant)
+        )
         return result
 
     try:

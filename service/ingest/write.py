@@ -15,6 +15,7 @@ from opensearchpy.helpers import async_streaming_bulk
 
 from core.placement import Placed, placement_for
 from core.preparation import Ready
+from core.routing import document_routing
 from core.templates import IndexNames
 from core.versioning import VERSION_TYPE, is_superseded
 from service.ingest.records import Rejected
@@ -110,6 +111,7 @@ def _actions(placed: Placed, ready: list[tuple[int, Ready]]) -> Iterator[Action]
         header: dict[str, Any] = {
             "_index": placed.index_of(document.doc_id),
             "_id": document.doc_id,
+            "routing": document_routing(document.doc_id),
             "version": document.version,
             "version_type": VERSION_TYPE,
         }

@@ -49,9 +49,7 @@ async def readyz(request: web.Request) -> web.Response:
 async def missing_parts(client: AsyncOpenSearch, names: IndexNames) -> list[str]:
     """What of the service's indices is not there; raises when the engine cannot be asked."""
     checks = {
-        f"index template {names.prefix}-requests": client.indices.exists_index_template(
-            name=f"{names.prefix}-requests"
-        ),
+        f"index template {names.requests_template}": client.indices.exists_index_template(name=names.requests_template),
         f"index template {names.prefix}-keys": client.indices.exists_index_template(name=f"{names.prefix}-keys"),
         f"read alias {names.read_alias}": client.indices.exists_alias(name=names.read_alias),
         f"write alias {names.write_alias}": client.indices.exists_alias(name=names.write_alias),
