@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--opensearch-url", default="http://127.0.0.1:9400", help="the benchmark node, loaded")
     parser.add_argument("--small", default="bench:1000000", help="prefix:documents of the smaller dataset")
     parser.add_argument("--large", default="bench10m:10000000", help="prefix:documents of the larger dataset")
+    parser.add_argument(
+        "--load", action="store_true", help="load a dataset that is missing (the loader; about an hour for 10M here)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tenant", default="bench")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per cell")
@@ -129,7 +132,11 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     labels = {"small": small, "large": large}
     for prefix, docs in labels.values():
         if not node.dataset_present(args.opensearch_url, prefix, args.tenant, docs, args.seed):
-            raise SystemExit(f"no {docs:,}-document dataset under '{prefix}' at {args.opensearch_url}")
+            if not args.load:
+                raise SystemExit(f"no {docs:,}-document dataset under '{prefix}' at {args.opensearch_url} (--load)")
+            work = Path(tempfile.mkdtemp(prefix="llmsearch-scale-load-"))
+            node.load_dataset(args.opensearch_url, prefix, args.tenant, docs, args.seed, work, log)
+            node.wait_for_merges(args.opensearch_url, prefix, timeout=3600)
     queries = query_mix(args.seed)
     sizes = {label: prefix for label, (prefix, _docs) in labels.items()}
     datasets = {label: node.describe(args.opensearch_url, prefix) for label, prefix in sizes.items()}
