@@ -36,8 +36,8 @@ from opensearchpy.helpers import parallel_bulk
 
 from bench import machine
 from bench.ingest import MAX_CHUNK_BYTES
-from bench.report import geomean, ms, quotient, ratio, replace_between_markers, table, value
-from bench.run import REPO, log, run_loadgen
+from bench.report import count, geomean, ms, quotient, ratio, replace_between_markers, table, value
+from bench.run import REPO, direct_search, log, run_loadgen, save_and_report
 from bench.workload import query_mix
 from core.pricing import PricingTable
 from core.templates import IndexNames, request_template
@@ -45,7 +45,6 @@ from loaders import synthetic
 from loaders.options import LoadOptions
 from loaders.prepare import Preparer
 from loaders.sources.base import Position, SourceRecord
-from service.page import PAGE_FILTER_PATH
 from service.params import parse_query
 from service.query import build_search_body
 
@@ -164,7 +163,8 @@ def load(client: OpenSearch, args: argparse.Namespace) -> dict[str, Any]:
             "seconds": round(elapsed, 1),
             "docs_per_s": round(len(data) / elapsed),
             "node_cpu_seconds": round(node_cpu, 1),
-            "docs_per_node_cpu_second": round(len(data) / node_cpu),
+            # The node reports its CPU time coarsely: a tiny load may show none (then no figure).
+            "docs_per_node_cpu_second": round(len(data) / node_cpu) if node_cpu > 0 else None,
         }
         log(f"routing: {layout} loaded: {seconds[layout]}")
     return seconds
@@ -213,16 +213,9 @@ def targets(args: argparse.Namespace) -> dict[str, Any]:
             params = query.api_params()
             body = json.dumps(build_search_body(parse_query(params, list(params)), tenant))
             for layout in LAYOUTS:
-                routing = f"&routing={tenant}" if layout != "shared" else ""
-                out[f"{size_class}/{query.id}/{layout}"] = {
-                    "kind": "http",
-                    "method": "POST",
-                    "url": f"{args.opensearch_url}/{index_name(args.prefix, layout)}/_search"
-                    f"?filter_path={PAGE_FILTER_PATH}{routing}",
-                    "headers": {"Content-Type": "application/json"},
-                    "body": body,
-                    "answer": "opensearch",
-                }
+                routing = tenant if layout != "shared" else None
+                index = index_name(args.prefix, layout)
+                out[f"{size_class}/{query.id}/{layout}"] = direct_search(args.opensearch_url, index, body, routing)
     return out
 
 
@@ -328,7 +321,7 @@ def render(result: dict[str, Any]) -> str:
             "Loading (opensearch-py `parallel_bulk`, 2 threads x 1,000 documents, refresh off, documents built "
             "beforehand): "
             + "; ".join(
-                f"{layout} {load['docs_per_s']:,} docs/s, {load['docs_per_node_cpu_second']:,} documents per "
+                f"{layout} {load['docs_per_s']:,} docs/s, {count(load['docs_per_node_cpu_second'])} documents per "
                 "CPU-second of the node (indexing and merging)"
                 for layout, load in result["loads"].items()
             )
@@ -377,15 +370,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     result = run(args, argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{result['date']}-{args.docs}-routing.json"
-    path.write_text(json.dumps(result, indent=1) + "\n")
-    log(f"results: {path}")
-    text = render(result)
-    print(text)
+    status = save_and_report(result, args.out, f"{result['date']}-{args.docs}-routing.json", render)
     if not args.no_markdown:
-        replace_between_markers(args.markdown, BEGIN, END, text + "\n", "## Routing: shared indices or by tenant")
-    return 0 if all(check["ok"] for check in result["checks"]) else 1
+        text = render(result) + "\n"
+        replace_between_markers(args.markdown, BEGIN, END, text, "## Routing: shared indices or by tenant")
+    return status
 
 
 if __name__ == "__main__":
