@@ -16,7 +16,6 @@ from core.templates import IndexNames, apply_templates, current_layout
 from loaders.backfill import backfill_settings
 from tests.dataset import TENANT_A, TENANT_B, index_documents, make_raw, tenant_documents
 from tests.test_lifecycle_support import (
-    fresh_prefix,
     generation_name,
     generations,
     lifecycle_env,
@@ -24,11 +23,12 @@ from tests.test_lifecycle_support import (
     stored_count,
     write_index,
 )
+from tests.test_load_support import fresh_index
 
 
 @pytest.fixture
 async def names(client: AsyncOpenSearch) -> AsyncIterator[IndexNames]:
-    async with fresh_prefix(client, "layout") as fresh:
+    async with fresh_index(client, "layout") as fresh:
         await index_documents(client, fresh, tenant_documents(TENANT_A, 20))
         yield fresh
 
@@ -119,7 +119,7 @@ async def test_a_refresh_turned_off_by_a_load_is_left_to_the_load(
 async def test_a_large_load_restores_the_configured_refresh_interval_where_an_index_had_none(
     client: AsyncOpenSearch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with fresh_prefix(client, "restore") as names:
+    async with fresh_index(client, "restore") as names:
         first = generation_name(names, 1)
         await client.indices.put_settings(index=first, body={"index": {"refresh_interval": None}})
         assert (await generations(client, names))[first].refresh_interval is None

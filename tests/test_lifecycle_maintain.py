@@ -20,7 +20,6 @@ from core.templates import IndexNames, current_layout
 from service.keys import KeyStore, Scope
 from tests.dataset import TENANT_A, index_documents, make_raw, tenant_documents
 from tests.test_lifecycle_support import (
-    fresh_prefix,
     generation_name,
     generations,
     index_settings,
@@ -29,6 +28,7 @@ from tests.test_lifecycle_support import (
     stored_count,
     write_index,
 )
+from tests.test_load_support import fresh_index
 
 Api = TestClient[web.Request, web.Application]
 
@@ -93,7 +93,7 @@ async def test_rollover_keeps_data_searchable_and_retention_deletes_the_old_gene
 
 
 async def test_a_dry_run_changes_nothing(client: AsyncOpenSearch) -> None:
-    async with fresh_prefix(client, "dry") as names:
+    async with fresh_index(client, "dry") as names:
         await index_documents(client, names, tenant_documents(TENANT_A, 6))
         before = await generations(client, names)
         layout = await current_layout(client, names)
@@ -109,7 +109,7 @@ async def test_a_dry_run_changes_nothing(client: AsyncOpenSearch) -> None:
 async def test_an_empty_write_index_is_never_rolled_over_and_size_counts_the_largest_primary(
     client: AsyncOpenSearch,
 ) -> None:
-    async with fresh_prefix(client, "size") as names:
+    async with fresh_index(client, "size") as names:
         settings = index_settings(rollover_max_primary_shard_size="1b")
         report = await maintain(client, names, settings)
         assert report.rollover is None
@@ -127,7 +127,7 @@ async def test_an_empty_write_index_is_never_rolled_over_and_size_counts_the_lar
 
 
 async def test_max_age_rolls_over(client: AsyncOpenSearch) -> None:
-    async with fresh_prefix(client, "age") as names:
+    async with fresh_index(client, "age") as names:
         await index_documents(client, names, tenant_documents(TENANT_A, 2))
         report = await maintain(client, names, index_settings(rollover_max_age="1h"))
         assert report.rollover is None
@@ -138,7 +138,7 @@ async def test_max_age_rolls_over(client: AsyncOpenSearch) -> None:
 
 
 async def test_runs_at_the_same_time_roll_over_once(client: AsyncOpenSearch) -> None:
-    async with fresh_prefix(client, "race") as names:
+    async with fresh_index(client, "race") as names:
         await index_documents(client, names, tenant_documents(TENANT_A, 6))
         settings = index_settings(rollover_max_docs=5)
         reports = await asyncio.gather(*(maintain(client, names, settings) for _ in range(4)))
@@ -149,7 +149,7 @@ async def test_runs_at_the_same_time_roll_over_once(client: AsyncOpenSearch) -> 
 
 
 async def test_the_command(client: AsyncOpenSearch, opensearch_url: str) -> None:
-    async with fresh_prefix(client, "cmd") as names:
+    async with fresh_index(client, "cmd") as names:
         await index_documents(client, names, tenant_documents(TENANT_A, 6))
         env = lifecycle_env(opensearch_url, names.prefix, rollover_max_docs=5, retention="30d")
         dry = llmsearch(env, "indices", "maintain", "--dry-run")

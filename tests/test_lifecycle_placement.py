@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import orjson
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from opensearchpy import AsyncOpenSearch
@@ -20,8 +19,8 @@ from core.placement import Placement, placement_for
 from core.templates import IndexNames
 from loaders.sources.ndjson import NdjsonSource
 from service.keys import KeyStore, Scope
-from tests.test_lifecycle_support import copies, fresh_prefix, generation_name, index_settings, stored_count
-from tests.test_load_support import options, request, run_load, write_ndjson
+from tests.test_lifecycle_support import copies, generation_name, index_settings, stored_count
+from tests.test_load_support import fresh_index, ingest, options, request, run_load, write_ndjson
 
 Api = TestClient[web.Request, web.Application]
 TENANT = "placed"
@@ -40,18 +39,6 @@ async def load(client: AsyncOpenSearch, names: IndexNames, tmp_path: Path, name:
     path = write_ndjson(tmp_path / f"{name}.ndjson", records)
     opts = options(tmp_path / name, batch_size=4, chunk_size=4, concurrency=2)
     return (await run_load(NdjsonSource(path, 1 << 20), client, names, TENANT, opts)).counts
-
-
-async def ingest(api: Api, key: str, records: list[dict[str, Any]]) -> dict[str, Any]:
-    response = await api.post(
-        "/api/v1/ingest",
-        data=orjson.dumps(records),
-        params={"refresh": "wait_for"},
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-    )
-    assert response.status == 200, await response.text()
-    answer: dict[str, Any] = await response.json()
-    return answer
 
 
 async def where(client: AsyncOpenSearch, names: IndexNames, numbers: range | list[int]) -> dict[int, tuple[str, str]]:
@@ -131,7 +118,7 @@ async def test_rewrites_after_rollover_update_the_generation_that_holds_them(
 async def test_a_writer_that_has_not_seen_the_rollover_writes_to_the_previous_generation(
     client: AsyncOpenSearch,
 ) -> None:
-    async with fresh_prefix(client, "stale") as names:
+    async with fresh_index(client, "stale") as names:
         first, second = generation_name(names, 1), generation_name(names, 2)
         await async_bulk(client, [{"_index": names.write_alias, "_id": f"d{i}", "_source": {}} for i in range(3)])
         await client.indices.refresh(index=names.write_alias)

@@ -6,9 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ from opensearchpy import AsyncOpenSearch
 
 from core.index_settings import IndexSettings
 from core.lifecycle import Generation, describe_generations
-from core.templates import IndexNames, apply_templates, delete_all
+from core.templates import IndexNames
 
 REPO = Path(__file__).resolve().parent.parent
 LIFECYCLE_VARIABLES = frozenset(f"LLMSEARCH_{name.upper()}" for name in IndexSettings.model_fields)
@@ -41,16 +39,6 @@ def llmsearch(env: dict[str, str], *args: str, timeout: float = 120) -> subproce
     return subprocess.run(
         [sys.executable, "-m", "cli.main", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
     )
-
-
-@asynccontextmanager
-async def fresh_prefix(client: AsyncOpenSearch, label: str) -> AsyncIterator[IndexNames]:
-    names = IndexNames(prefix=f"test-{label}-{uuid.uuid4().hex[:8]}")
-    await apply_templates(client, names)
-    try:
-        yield names
-    finally:
-        await delete_all(client, names)
 
 
 async def generations(client: AsyncOpenSearch, names: IndexNames) -> dict[str, Generation]:

@@ -1,5 +1,5 @@
-"""Helpers shared by the loader tests (no tests here): records, files, in-process and subprocess loads, and
-reading back what the index holds."""
+"""Helpers shared by the loader tests (no tests here): records, files, in-process and subprocess loads, the same
+records through `POST /api/v1/ingest`, and reading back what the index holds."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+from aiohttp import web
+from aiohttp.test_utils import TestClient
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.helpers import async_scan
 
@@ -23,6 +26,20 @@ from loaders.run import LoadResult, load
 from loaders.sources.base import Source
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+async def ingest(
+    api: TestClient[web.Request, web.Application], key: str, records: list[dict[str, Any]]
+) -> dict[str, Any]:
+    response = await api.post(
+        "/api/v1/ingest",
+        data=orjson.dumps(records),
+        params={"refresh": "wait_for"},
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    assert response.status == 200, await response.text()
+    answer: dict[str, Any] = await response.json()
+    return answer
 
 
 def request(number: int, prefix: str = "req", **overrides: Any) -> dict[str, Any]:
@@ -79,8 +96,9 @@ async def run_load(
 
 
 @asynccontextmanager
-async def fresh_index(client: AsyncOpenSearch) -> AsyncIterator[IndexNames]:
-    names = IndexNames(prefix=f"test-load-{uuid.uuid4().hex[:10]}")
+async def fresh_index(client: AsyncOpenSearch, label: str = "load") -> AsyncIterator[IndexNames]:
+    """A prefix of its own, `test-<label>-...`, with templates applied; everything under it is removed afterwards."""
+    names = IndexNames(prefix=f"test-{label}-{uuid.uuid4().hex[:10]}")
     await apply_templates(client, names)
     try:
         yield names

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import uuid
 from pathlib import Path
 
 from tests.engine import delete_index_prefix
-from tests.live_server import free_port
+from tests.live_server import free_port, interrupt
 from tests.observability import value
 from tests.test_compose import compose
 
@@ -84,11 +83,7 @@ def test_serve_is_ready_serves_metrics_on_its_port_and_logs_json(opensearch_url:
             value(metrics, "llmsearch_http_requests_total", route="/api/v1/requests", method="GET", status="401") == 1
         )
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        finally:
-            process.kill()
+        interrupt(process)
         delete_index_prefix(opensearch_url, prefix)
     assert process.returncode == 0, log_path.read_text()
     assert health_check(port) != 0  # nothing answers any more

@@ -20,16 +20,16 @@ from core.templates import IndexNames
 from service.errors import INVALID_KEY
 from service.keys import KeyStore
 from tests.browser.data import IMG, ODD_ID, TEMPLATE, TENANT, count, documents, utc_now
-from tests.browser.server import PageServer, page_server
 from tests.browser.ui import VIEWPORT, Api, Ui, chromium_path, format_cost
 from tests.dataset import index_documents
+from tests.live_server import LiveService, running_service
 
 
 # Playwright's sync API marks its event loop as running between calls, which stops pytest-asyncio's loop from
 # running. So Playwright lives for this module only, started after the module's async fixtures (the data, the key,
 # the server) and stopped before they are torn down; pytest-playwright's `context` and `page` fixtures use it.
 @pytest.fixture(scope="module")
-def playwright(site: PageServer, _pw_api_request_contexts: Any) -> Iterator[Playwright]:
+def playwright(site: LiveService, _pw_api_request_contexts: Any) -> Iterator[Playwright]:
     driver = sync_playwright().start()
     yield driver
     driver.stop()
@@ -77,19 +77,19 @@ async def key(client: AsyncOpenSearch, index_names: IndexNames, known_now: datet
 
 
 @pytest.fixture(scope="module")
-def site(opensearch_url: str, index_names: IndexNames, key: str) -> Iterator[PageServer]:
+def site(opensearch_url: str, index_names: IndexNames, key: str) -> Iterator[LiveService]:
     settings = ServiceSettings(index_prefix=index_names.prefix, key_cache_seconds=60)
-    with page_server(opensearch_url, settings) as server:
+    with running_service(opensearch_url, settings, through_proxy=True) as server:
         yield server
 
 
 @pytest.fixture
-def api(site: PageServer, key: str) -> Api:
+def api(site: LiveService, key: str) -> Api:
     return Api(site.base_url, key)
 
 
 @pytest.fixture
-def ui(page: Page, site: PageServer) -> Ui:
+def ui(page: Page, site: LiveService) -> Ui:
     return Ui(page, site.base_url)
 
 
@@ -330,7 +330,7 @@ def test_a_wrong_key_shows_the_401_message(ui: Ui, api: Api) -> None:
     ui.assert_safe_and_clean()
 
 
-def test_an_engine_outage_shows_the_503_message_and_recovers(ui: Ui, api: Api, key: str, site: PageServer) -> None:
+def test_an_engine_outage_shows_the_503_message_and_recovers(ui: Ui, api: Api, key: str, site: LiveService) -> None:
     signed_in(ui, key)
     ui.expected_statuses.add(503)
     site.cut_engine()

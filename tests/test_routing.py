@@ -30,7 +30,7 @@ from loaders.sources.ndjson import NdjsonSource
 from service.app import create_app
 from service.keys import KeyStore, Scope
 from tests.api_server import ApiTestServer
-from tests.test_load_support import options, request, run_load, write_ndjson
+from tests.test_load_support import ingest, options, request, run_load, write_ndjson
 
 Api = TestClient[web.Request, web.Application]
 SHARDS = 4
@@ -84,14 +84,7 @@ async def loaded(
     for tenant in (LOADED, INGESTED, OTHER):
         keys[tenant], _ = await store.create(tenant, "routing", frozenset({Scope.READ, Scope.WRITE}))
     for tenant in (INGESTED, OTHER):
-        records = [request(n, prefix=tenant[-1], completion="refund please") for n in range(40)]
-        response = await api.post(
-            "/api/v1/ingest",
-            data=orjson.dumps(records),
-            params={"refresh": "wait_for"},
-            headers={"Authorization": f"Bearer {keys[tenant]}", "Content-Type": "application/json"},
-        )
-        assert response.status == 200, await response.text()
+        await ingest(api, keys[tenant], [request(n, prefix=tenant[-1], completion="refund please") for n in range(40)])
     await client.indices.refresh(index=names.read_alias)
     return keys
 

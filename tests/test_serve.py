@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import uuid
 from pathlib import Path
 
 from tests.engine import delete_index_prefix
-from tests.live_server import free_port
+from tests.live_server import free_port, interrupt
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,10 +60,6 @@ def test_serve_demo_prints_a_working_key(opensearch_url: str) -> None:
         assert f"http://127.0.0.1:{port}/api/v1/requests" in printed
         assert "Loaded 5,000 demo requests" in printed
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        finally:
-            process.kill()
+        interrupt(process)
         delete_index_prefix(opensearch_url, prefix)
     assert process.returncode == 0, "".join(output)
