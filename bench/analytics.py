@@ -48,7 +48,6 @@ from urllib.parse import urlencode
 
 import aiohttp
 import orjson
-import psycopg
 from opensearchpy import helpers
 
 from bench import api, clickhouse, ingest, machine, node, pgschema, postgres
@@ -67,7 +66,7 @@ from bench.analytics_workload import (
     percentile_bounds,
     percentile_misses,
 )
-from bench.loadgen import FIRST_IDS, Answer, PostgresPool
+from bench.loadgen import FIRST_IDS, Answer, PostgresPool, timed_statements
 from bench.report import geomean, ms, quotient, ratio, replace_between_markers, table, value
 from bench.stats import Sample
 from core.templates import IndexNames, load_template
@@ -276,18 +275,11 @@ class PgTarget:
         self.count_column: int = spec["count_column"]
 
     async def call(self, worker: int, parse: bool) -> tuple[Sample, Answer | None, str | None]:
-        start = time.perf_counter()
-        try:
-            connection = await self.pool.get(worker)
-            cursor = await connection.execute(self.sql, self.params)
-            rows = await cursor.fetchall()
-        except psycopg.errors.QueryCanceled:
-            return Sample(time.perf_counter() - start, ok=False, timed_out=True), None, "statement timeout"
-        except psycopg.Error as error:
-            return Sample(time.perf_counter() - start, ok=False), None, f"{type(error).__name__}: {error}"
-        elapsed = time.perf_counter() - start
-        answer = clickhouse.totals_answer(rows, self.count_column) if parse else None
-        return Sample(elapsed, ok=True), answer, None
+        sample, results, error = await timed_statements(self.pool, worker, [(self.sql, self.params)])
+        if results is None:
+            return sample, None, error
+        answer = clickhouse.totals_answer(results[0], self.count_column) if parse else None
+        return sample, answer, None
 
     async def close(self) -> None:
         await self.pool.close()

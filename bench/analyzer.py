@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import machine, node
-from bench.run import REPO, log, main_steps, run_loadgen, save_and_report
+from bench.run import REPO, direct_search, log, main_steps, run_loadgen, save_and_report
 from bench.workload import Query
 from core.engine import make_client
 from core.settings import OpenSearchSettings
@@ -50,7 +50,6 @@ from loaders import synthetic
 from loaders.options import LoadOptions
 from loaders.run import load
 from loaders.sources.synthetic_source import SyntheticSource
-from service.page import PAGE_FILTER_PATH
 from service.params import parse_query
 from service.query import build_search_body
 
@@ -206,14 +205,7 @@ def targets(url: str, cfg: dict[str, Any]) -> dict[str, Any]:
         body = json.dumps(build_search_body(parse_query(params, list(params)), cfg["tenant"]))
         for side in SIDES:
             read_alias = IndexNames(cfg["prefixes"][side]).read_alias
-            out[f"{query.id}/{side}"] = {
-                "kind": "http",
-                "method": "POST",
-                "url": f"{url}/{read_alias}/_search?filter_path={PAGE_FILTER_PATH}",
-                "headers": {"Content-Type": "application/json"},
-                "body": body,
-                "answer": "opensearch",
-            }
+            out[f"{query.id}/{side}"] = direct_search(url, read_alias, body)
     return out
 
 

@@ -161,22 +161,35 @@ class PostgresTarget:
         self.pool = pool
 
     async def call(self, worker: int, parse: bool) -> tuple[Sample, Answer | None, str | None]:
-        start = time.perf_counter()
-        try:
-            connection = await self.pool.get(worker)
-            cursor = await connection.execute(self.count_sql, self.params)
-            count_row = await cursor.fetchone()
-            cursor = await connection.execute(self.page_sql, self.params)
-            rows = await cursor.fetchall()
-        except psycopg.errors.QueryCanceled:
-            return Sample(time.perf_counter() - start, ok=False, timed_out=True), None, "statement timeout"
-        except psycopg.Error as error:
-            return Sample(time.perf_counter() - start, ok=False), None, f"{type(error).__name__}: {error}"
-        elapsed = time.perf_counter() - start
+        sample, results, error = await timed_statements(
+            self.pool, worker, [(self.count_sql, self.params), (self.page_sql, self.params)]
+        )
+        if results is None:
+            return sample, None, error
         answer = None
         if parse:
-            answer = Answer(int(count_row[0]) if count_row else None, [str(r[0]) for r in rows[:FIRST_IDS]])
-        return Sample(elapsed, ok=True), answer, None
+            count_rows, rows = results
+            answer = Answer(int(count_rows[0][0]) if count_rows else None, [str(r[0]) for r in rows[:FIRST_IDS]])
+        return sample, answer, None
+
+
+async def timed_statements(
+    pool: PostgresPool, worker: int, statements: list[tuple[str, dict[str, Any]]]
+) -> tuple[Sample, list[list[Any]] | None, str | None]:
+    """Run `statements` in turn on `worker`'s connection: the sample, every statement's rows (None when one failed)
+    and the failure (a statement timeout is a timed-out sample)."""
+    start = time.perf_counter()
+    results: list[list[Any]] = []
+    try:
+        connection = await pool.get(worker)
+        for sql, params in statements:
+            cursor = await connection.execute(sql, params)
+            results.append(await cursor.fetchall())
+    except psycopg.errors.QueryCanceled:
+        return Sample(time.perf_counter() - start, ok=False, timed_out=True), None, "statement timeout"
+    except psycopg.Error as error:
+        return Sample(time.perf_counter() - start, ok=False), None, f"{type(error).__name__}: {error}"
+    return Sample(time.perf_counter() - start, ok=True), results, None
 
 
 async def run_step(step: dict[str, Any], call: Call, cell: Cell) -> None:

@@ -54,6 +54,20 @@ def service_get(base: str, params: dict[str, str], headers: dict[str, str]) -> d
     }
 
 
+def direct_search(os_url: str, index: str, body: str, routing: str | None = None) -> dict[str, Any]:
+    """A load-generator target: the page search `body` (JSON) sent straight to OpenSearch's `index`, answered with
+    the service's own filter_path (and, given, `routing`)."""
+    query = f"filter_path={PAGE_FILTER_PATH}" + (f"&routing={routing}" if routing is not None else "")
+    return {
+        "kind": "http",
+        "method": "POST",
+        "url": f"{os_url}/{index}/_search?{query}",
+        "headers": {"Content-Type": "application/json"},
+        "body": body,
+        "answer": "opensearch",
+    }
+
+
 def save_and_report(result: dict[str, Any], out: Path, name: str, render: Callable[[dict[str, Any]], str]) -> int:
     """A single-purpose benchmark's ending: its JSON under `out` as `name`, its summary printed, exit 1 when a
     check failed."""
@@ -62,7 +76,7 @@ def save_and_report(result: dict[str, Any], out: Path, name: str, render: Callab
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     print(render(result))
     log(f"results: {path}")
-    return 0 if all(check["ok"] for check in result["checks"]) else 1
+    return 0 if all(check["ok"] for check in result.get("checks", [])) else 1
 
 
 def log(line: str) -> None:
@@ -169,14 +183,7 @@ def targets(
         body = build_search_body(parse_query(params, list(params)), cfg["tenant"])
         if service_base is not None:
             out[f"{query.id}/service"] = service_get(service_base, params, {"Authorization": f"Bearer {key}"})
-        out[f"{query.id}/direct"] = {
-            "kind": "http",
-            "method": "POST",
-            "url": f"{os_url}/{read_alias}/_search?filter_path={PAGE_FILTER_PATH}",
-            "headers": {"Content-Type": "application/json"},
-            "body": json.dumps(body),
-            "answer": "opensearch",
-        }
+        out[f"{query.id}/direct"] = direct_search(os_url, read_alias, json.dumps(body))
         if cfg.get("clickhouse_path"):
             count_sql, page_sql = clickhouse.query_sql(query, cfg["tenant"])
             out[f"{query.id}/clickhouse"] = clickhouse.target_spec(

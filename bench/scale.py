@@ -27,10 +27,9 @@ from opensearchpy import OpenSearch
 
 from bench import machine, node
 from bench.report import ms, quotient, replace_between_markers, table, value
-from bench.run import REPO, log, run_loadgen
+from bench.run import REPO, direct_search, log, run_loadgen, save_and_report
 from bench.workload import Query, query_mix
 from core.templates import IndexNames
-from service.page import PAGE_FILTER_PATH
 from service.params import parse_query
 from service.query import build_search_body
 
@@ -74,14 +73,7 @@ def targets(queries: list[Query], url: str, tenant: str, sizes: dict[str, str]) 
     for query in queries:
         body = json.dumps(search_body(query, tenant))
         for size, prefix in sizes.items():
-            out[f"{query.id}/{size}"] = {
-                "kind": "http",
-                "method": "POST",
-                "url": f"{url}/{IndexNames(prefix).read_alias}/_search?filter_path={PAGE_FILTER_PATH}",
-                "headers": {"Content-Type": "application/json"},
-                "body": body,
-                "answer": "opensearch",
-            }
+            out[f"{query.id}/{size}"] = direct_search(url, IndexNames(prefix).read_alias, body)
     return out
 
 
@@ -251,15 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     result = run(args, argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{result['date']}-scale.json"
-    path.write_text(json.dumps(result, indent=1) + "\n")
-    log(f"results: {path}")
-    text = render(result)
-    print(text)
+    status = save_and_report(result, args.out, f"{result['date']}-scale.json", render)
     if not args.no_markdown:
-        replace_between_markers(args.markdown, BEGIN, END, text + "\n", "## Scale: 1M and 10M documents")
-    return 0
+        replace_between_markers(args.markdown, BEGIN, END, render(result) + "\n", "## Scale: 1M and 10M documents")
+    return status
 
 
 if __name__ == "__main__":
