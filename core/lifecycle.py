@@ -30,7 +30,7 @@ from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import NotFoundError, RequestError
 
 from core.index_settings import IndexSettings, Layout, duration_seconds
-from core.templates import IndexNames, MappingUpdate, apply_templates, current_layout
+from core.templates import IndexNames, MappingUpdate, apply_templates, current_layout, write_index_in
 
 ISM_ROLLOVER_ALIAS = "plugins.index_state_management.rollover_alias"
 ISM_PLUGIN = "opensearch-index-management"
@@ -81,8 +81,7 @@ async def describe_generations(client: AsyncOpenSearch, names: IndexNames) -> li
     stats: dict[str, Any] = await client.indices.stats(index=joined, metric="docs,store", level="shards")
     rolled: dict[str, Any] = state.get("metadata", {}).get("indices", {})
     created = {index: _millis(settings[index]["settings"]["index.creation_date"]) for index in indices}
-    writers = [index for index in indices if _is_writer(aliases.get(index, {}), names.write_alias)]
-    write_index = writers[-1] if writers else None
+    write_index = write_index_in(aliases, names)
     found = []
     for position, index in enumerate(indices):
         flat = settings[index]["settings"]
@@ -114,11 +113,6 @@ async def describe_generations(client: AsyncOpenSearch, names: IndexNames) -> li
             )
         )
     return found
-
-
-def _is_writer(body: dict[str, Any], write_alias: str) -> bool:
-    alias = body.get("aliases", {}).get(write_alias)
-    return alias is not None and alias.get("is_write_index", True) is not False
 
 
 def _millis(value: Any) -> datetime:

@@ -38,7 +38,7 @@ from typing import Any, cast
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import OpenSearchException
 
-from core.templates import IndexNames
+from core.templates import IndexNames, write_index_in
 
 # How long a process trusts its view of the generations; a rollover is noticed at most this late (see above).
 CACHE_SECONDS = 2.0
@@ -69,16 +69,9 @@ class Placed:
 
 async def read_generations(client: AsyncOpenSearch, names: IndexNames, **params: Any) -> Generations:
     aliases: dict[str, Any] = await client.indices.get_alias(index=names.pattern, **params)
-    write_index = None
-    indices = []
-    for index, body in aliases.items():
-        if not names.generation.match(index):
-            continue
-        indices.append(index)
-        write = body.get("aliases", {}).get(names.write_alias)
-        if write is not None and (write.get("is_write_index") or write_index is None):
-            write_index = index
-    return Generations(write_index, tuple(sorted(index for index in indices if index != write_index)))
+    write_index = write_index_in(aliases, names)
+    older = sorted(index for index in aliases if names.generation.match(index) and index != write_index)
+    return Generations(write_index, tuple(older))
 
 
 class Placement:

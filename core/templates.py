@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,19 @@ class IndexNames:
     @property
     def secrets_index(self) -> str:
         return f"{self.prefix}-secrets"
+
+
+def write_index_in(aliases: Mapping[str, Any], names: IndexNames) -> str | None:
+    """The generation the write alias writes to, from a `GET <indices>/_alias` answer: of those carrying the alias
+    and not marked `is_write_index: false`, the newest; None when none carries it."""
+    writers = sorted(
+        index
+        for index, body in aliases.items()
+        if names.generation.match(index)
+        and (alias := body.get("aliases", {}).get(names.write_alias)) is not None
+        and alias.get("is_write_index", True) is not False
+    )
+    return writers[-1] if writers else None
 
 
 def load_template(name: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from service.analytics.handler import analytics
 from service.context import SERVICES, Services
 from service.docs import DOCS_PATH, SCRIPT_PATH, docs_page, redoc_script
 from service.engine_errors import answer_engine_failure
-from service.errors import ApiError, json_error
+from service.errors import ApiError, http_error, json_error
 from service.export_api import export_requests
 from service.handlers import list_requests, openapi_document
 from service.ingest.handler import INGEST_GATE, ingest
@@ -47,8 +47,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        headers = {k: v for k, v in error.headers.items() if k.lower() == "allow"}
-        return json_error(error.status, error.reason, headers)
+        return http_error(error)
     except (TimeoutError, OpenSearchException) as error:
         api_error = answer_engine_failure(error)
         if api_error is None:

@@ -40,3 +40,10 @@ def json_error(status: int, message: str, headers: dict[str, str] | None = None)
         content_type="application/json",
         headers=headers,
     )
+
+
+def http_error(error: web.HTTPException) -> web.Response:
+    """One of aiohttp's own HTTP errors (no such route, a method the route does not take) in the API's shape, with
+    its `Allow` header kept."""
+    headers = {name: value for name, value in error.headers.items() if name.lower() == "allow"}
+    return json_error(error.status, error.reason, headers)

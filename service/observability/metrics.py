@@ -26,7 +26,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 from core.settings import ServiceSettings
-from service.errors import ApiError, json_error
+from service.errors import ApiError, http_error
 from service.server import ApiRunner
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        return json_error(error.status, error.reason, {k: v for k, v in error.headers.items() if k.lower() == "allow"})
+        return http_error(error)
 
 
 def metrics_app(metrics: ServiceMetrics) -> web.Application:
