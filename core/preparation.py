@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core.documents import RawRequest, RequestDocument
+from core.documents import RawRequest, document_id, document_json, document_values
 from core.pricing import PricingTable
 from core.validation import describe_validation
 from core.versioning import record_version
@@ -59,15 +59,14 @@ def prepare_record(data: Any, tenant: str | None, pricing: PricingTable, max_doc
         if cost is None and raw.model and pricing.resolve(raw.model) is None:
             unknown_model = raw.model
     try:
-        document = RequestDocument.from_raw(raw, tenant_id=tenant, cost=cost)
+        values = document_values(raw, tenant_id=tenant, cost=cost)
     except ValidationError as error:
         return Refused("tenant", describe_validation(error, "record", MAX_REASON_ERRORS), raw.id)
-    doc_id = document.doc_id
+    doc_id = document_id(tenant, raw.id)
     if len(doc_id.encode()) > MAX_ID_BYTES:
         reason = f"document id {doc_id[:80]!r}… is {len(doc_id.encode())} bytes; the engine allows {MAX_ID_BYTES}"
         return Refused("size", reason, raw.id)
-    # The same JSON as `document.source()`, produced by pydantic-core directly: the hot path of a load.
-    source = document.model_dump_json()
+    source = document_json(values)
     size = len(source.encode())
     if size > max_document_bytes:
         return Refused("size", f"document is {size} bytes, over the limit of {max_document_bytes}", raw.id)

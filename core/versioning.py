@@ -29,6 +29,7 @@ again as superseded; that record would not have changed the content anyway. Vers
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -51,9 +52,23 @@ def record_version(raw: RawRequest) -> int:
 
 
 def content_hash(raw: RawRequest) -> int:
-    canonical = orjson.dumps(raw.model_dump(mode="json", exclude_defaults=True), option=orjson.OPT_SORT_KEYS)
-    digest = hashlib.blake2b(canonical, digest_size=4).digest()
+    digest = hashlib.blake2b(_canonical(raw), digest_size=4).digest()
     return int.from_bytes(digest, "big") & ((1 << HASH_BITS) - 1)
+
+
+def _canonical(raw: RawRequest) -> bytes:
+    """`raw.model_dump(mode="json", exclude_defaults=True)` as compact JSON with sorted keys, written by orjson
+    from the fields as they are (dates included, `Z` for UTC): the same bytes as dumping first, in a third of the
+    time (tests/test_document_json.py checks the two agree)."""
+    fields = {name: value for name, value in raw.__dict__.items() if value != _DEFAULTS[name]}
+    try:
+        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z)
+    except TypeError:  # an integer past 64 bits in a body, which orjson cannot write: Python's json can
+        dumped = raw.model_dump(mode="json", exclude_defaults=True)
+        return json.dumps(dumped, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+_DEFAULTS = {name: info.get_default(call_default_factory=True) for name, info in RawRequest.model_fields.items()}
 
 
 def is_superseded(status: object, error: object) -> bool:
