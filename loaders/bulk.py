@@ -30,6 +30,7 @@ from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import TransportError
 from opensearchpy.helpers import async_streaming_bulk
 
+from core.engine import BULK_ITEM_FIELDS
 from core.placement import Placement
 from core.routing import document_routing
 from core.versioning import VERSION_TYPE, is_superseded
@@ -177,6 +178,7 @@ class _Worker:
                 max_backoff=settings.max_backoff,
                 expand_action_callback=self._expand,
                 request_timeout=settings.request_timeout,
+                filter_path=BULK_ITEM_FIELDS,
             ):
                 self._settle(ok, info)
 
