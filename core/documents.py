@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -88,10 +89,7 @@ class RawRequest(BaseModel):
         assert value is not None
         if _CANONICAL_IPV4.fullmatch(value):
             return value  # already what ip_address would make of it, found in a tenth of the time
-        try:
-            return str(ip_address(value.strip()))
-        except ValueError as error:
-            raise ValueError(f"not an IP address: {value!r}") from error
+        return _normal_ipv6(value) or _normal_ip(value)
 
     @field_validator("request_headers", "response_headers", mode="before")
     @classmethod
@@ -101,14 +99,34 @@ class RawRequest(BaseModel):
     @field_validator("request_headers", "metadata")
     @classmethod
     def _metadata_values_fit(cls, value: dict[str, Any] | None, info: ValidationInfo) -> dict[str, Any] | None:
+        every_key = info.field_name == "metadata"
         for key, item in (value or {}).items():
-            is_metadata = info.field_name == "metadata" or key.lower().startswith(METADATA_HEADER_PREFIX)
+            if not every_key and not key.lower().startswith(METADATA_HEADER_PREFIX):
+                continue
             size = len(item if isinstance(item, str) else json.dumps(item))
-            if is_metadata and size > MAX_METADATA_VALUE_CHARS:
+            if size > MAX_METADATA_VALUE_CHARS:
                 raise ValueError(
                     f"{key}: a metadata value of {size} characters; the limit is {MAX_METADATA_VALUE_CHARS}"
                 )
         return value
+
+
+def _normal_ip(value: str) -> str:
+    try:
+        return str(ip_address(value.strip()))
+    except ValueError as error:
+        raise ValueError(f"not an IP address: {value!r}") from error
+
+
+def _normal_ipv6(value: str) -> str | None:
+    """The C library's text of an IPv6 address, which is Python's (RFC 5952) in a fifth of the time, except where
+    it writes an embedded IPv4 address (`::ffff:1.2.3.4`, which Python writes in hex): None then, and for anything
+    else it does not take (IPv4, scoped addresses, spaces), so ip_address decides."""
+    try:
+        text = socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, value))
+    except (OSError, ValueError):
+        return None
+    return None if "." in text else text
 
 
 # RawRequest fields that are not in the field table: they feed the tenant and metadata, or are kept only in the
@@ -175,10 +193,15 @@ def _later(_raw: RawRequest, _cost: float | None) -> None:
     return None
 
 
+def whole_microseconds(delta: timedelta) -> int:
+    """`delta // timedelta(microseconds=1)`, exactly, without that division's cost (a few µs per record)."""
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def _duration_ms(raw: RawRequest) -> int | None:
     if raw.updatedAt is None:
         return None
-    milliseconds = (raw.updatedAt - raw.createdAt) // timedelta(milliseconds=1)
+    milliseconds = whole_microseconds(raw.updatedAt - raw.createdAt) // 1000
     return milliseconds if 0 <= milliseconds <= _INT_MAX else None
 
 

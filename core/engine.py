@@ -26,6 +26,8 @@ from core.settings import OpenSearchSettings, ServiceSettings, split_hosts
 # rest of each item (`_index`, `_version`, `_shards`, `_seq_no`...) unwritten and the client leaves it unparsed,
 # about a tenth of the service's CPU for an ingest call (profiled with py-spy).
 BULK_ITEM_FIELDS = "items.*._id,items.*.result,items.*.status,items.*.error"
+# What an ingest call reads: the outcome of each document, in the order they were sent.
+BULK_OUTCOME_FIELDS = "items.*.status,items.*.error"
 
 # How long a host that failed is left out before it is tried again (doubling, up to 32 times, while it keeps failing).
 DEAD_HOST_SECONDS = 5.0

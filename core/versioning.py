@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import orjson
 
-from core.documents import RawRequest
+from core.documents import RawRequest, whole_microseconds
 
 VERSION_TYPE = "external_gte"
 HASH_BITS = 10
@@ -47,7 +47,7 @@ VERSION_CONFLICT = "version_conflict_engine_exception"
 def record_version(raw: RawRequest) -> int:
     """The external version of `raw`'s document (see the module docstring)."""
     moment = raw.updatedAt or raw.createdAt
-    micros = min(max((moment - EPOCH) // timedelta(microseconds=1), 0), MAX_MICROS)
+    micros = min(max(whole_microseconds(moment - EPOCH), 0), MAX_MICROS)
     return (micros << HASH_BITS) | content_hash(raw)
 
 
@@ -60,7 +60,10 @@ def _canonical(raw: RawRequest) -> bytes:
     """`raw.model_dump(mode="json", exclude_defaults=True)` as compact JSON with sorted keys, written by orjson
     from the fields as they are (dates included, `Z` for UTC): the same bytes as dumping first, in a third of the
     time (tests/test_document_json.py checks the two agree)."""
-    fields = {name: value for name, value in raw.__dict__.items() if value != _DEFAULTS[name]}
+    fields = {name: value for name, value in raw.__dict__.items() if value is not None}
+    for name, default in _NOT_NONE_DEFAULTS.items():
+        if name in fields and fields[name] == default:
+            del fields[name]
     try:
         return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z)
     except TypeError:  # an integer past 64 bits in a body, which orjson cannot write: Python's json can
@@ -69,6 +72,7 @@ def _canonical(raw: RawRequest) -> bytes:
 
 
 _DEFAULTS = {name: info.get_default(call_default_factory=True) for name, info in RawRequest.model_fields.items()}
+_NOT_NONE_DEFAULTS = {name: default for name, default in _DEFAULTS.items() if default is not None}
 
 
 def is_superseded(status: object, error: object) -> bool:

@@ -9,13 +9,15 @@ from rewriting the documents it indexed before (core.versioning).
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime, timedelta, timezone
+from ipaddress import ip_address
 from typing import Any
 
 import orjson
 import pytest
 
-from core.documents import RawRequest, RequestDocument, document_json, document_values
+from core.documents import RawRequest, RequestDocument, document_json, document_values, whole_microseconds
 from core.versioning import _canonical
 from loaders import synthetic
 
@@ -93,3 +95,26 @@ def test_ip_addresses_are_stored_in_their_canonical_form(given: str, stored: str
 def test_ipv4_lookalikes_are_still_refused(given: str) -> None:
     with pytest.raises(ValueError, match="not an IP address"):
         RawRequest(id="x", createdAt=CREATED, ip=given)
+
+
+def _random_ipv6(generator: random.Random) -> str:
+    """Hextets that are often zero (so that runs of zeros of every length and place occur), some in upper case
+    or with leading zeros."""
+    hextets = [generator.choice([0, 0, 0, 1, 0xFFFF, generator.randrange(0x10000)]) for _ in range(8)]
+    spellings = [generator.choice(["{:x}", "{:X}", "{:04x}"]).format(h) for h in hextets]
+    return ":".join(spellings)
+
+
+def test_ipv6_text_is_pythons_for_every_address() -> None:
+    generator = random.Random(5)
+    addresses = [_random_ipv6(generator) for _ in range(3000)]
+    addresses += ["::", "::1", "1::", "::ffff:1.2.3.4", "::1.2.3.4", "fe80::1%eth0", "64:ff9b::1.2.3.4", " ::1"]
+    for address in addresses:
+        assert RawRequest(id="x", createdAt=CREATED, ip=address).ip == str(ip_address(address.strip())), address
+
+
+@pytest.mark.parametrize("micros", [0, 1, -1, 999, -999, 1000, -1001, 86_400_000_000 * 400 + 7, -(10**15) - 3])
+def test_whole_microseconds_is_the_division(micros: int) -> None:
+    delta = timedelta(microseconds=micros)
+    assert whole_microseconds(delta) == delta // timedelta(microseconds=1)
+    assert whole_microseconds(delta) // 1000 == delta // timedelta(milliseconds=1)

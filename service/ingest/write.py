@@ -17,7 +17,7 @@ import orjson
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import TransportError
 
-from core.engine import BULK_ITEM_FIELDS
+from core.engine import BULK_OUTCOME_FIELDS
 from core.placement import Placed, placement_for
 from core.preparation import Ready
 from core.routing import document_routing
@@ -65,7 +65,7 @@ async def write_documents(
             # record is refused as not ready, to be sent again.
             require_alias="true",
             request_timeout=timeout,
-            filter_path=BULK_ITEM_FIELDS,
+            filter_path=BULK_OUTCOME_FIELDS,
         )
     except TransportError as error:
         if error.status_code not in BUSY_STATUSES:
