@@ -19,6 +19,7 @@ from opensearchpy import AsyncOpenSearch
 from core.preparation import Ready, prepare_record
 from core.pricing import PricingTable
 from core.templates import IndexNames
+from service.ingest.handler import PART_RECORDS
 from service.ingest.write import write_documents
 from service.keys import KeyStore, Scope
 
@@ -154,6 +155,25 @@ async def test_some_bad_records_are_207_and_the_others_are_indexed(api: Api, key
     assert await count(api, key_of["both"], search="question number 100") == 1
     assert await count(api, key_of["both"], search="question number 103") == 1
     assert await count(api, key_of["both"], search="question number 101") == 0
+
+
+async def test_a_call_of_several_parts_reports_each_refusal_at_its_place_in_the_body(
+    api: Api, key_of: dict[str, str]
+) -> None:
+    """A call is prepared and written in parts of PART_RECORDS (service.ingest.handler): refusals found while
+    preparing and refusals of the engine (an integer the mapping cannot hold) keep their index in the whole body,
+    and every other record of every part is indexed."""
+    size = 2 * PART_RECORDS + 17
+    records = [record(1000 + i, request_body={"prompt": f"parted call {i}"}) for i in range(size)]
+    records[3] = record(1003, status="teapot")
+    records[PART_RECORDS + 1] = record(1000 + PART_RECORDS + 1, prompt_tokens=2**40)  # refused by the engine
+    records[size - 1] = {"model": "no id"}
+    status, answer = await post(api, key_of["both"], records, params={"refresh": "wait_for"})
+    assert status == 207, answer
+    assert (answer["accepted"], answer["rejected"]) == (size - 3, 3)
+    assert [error["index"] for error in answer["errors"]] == [3, PART_RECORDS + 1, size - 1]
+    assert "engine refused" in answer["errors"][1]["error"]
+    assert await count(api, key_of["both"], search='"parted call"') == size - 3
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,13 @@ from aiohttp import web
 
 from core.pricing import PricingTable
 from service.auth import tenant_of_request
-from service.context import SERVICES
+from service.context import SERVICES, Services
 from service.errors import METHOD_NOT_ALLOWED, ApiError
 from service.handlers import JSON
 from service.ingest.answer import busy_answer, ingest_answer
-from service.ingest.body import read_body, split_records
-from service.ingest.records import prepare_lines
-from service.ingest.write import write_documents
+from service.ingest.body import Line, read_body, split_records
+from service.ingest.records import Rejected, prepare_lines
+from service.ingest.write import Written, write_documents
 from service.keys import Scope
 from service.observability.metrics import METRICS
 from service.query_string import QueryStringError, decode_query
@@ -24,6 +24,8 @@ from service.query_string import QueryStringError, decode_query
 ALLOWED_METHODS = ("POST",)
 INGEST_GATE = web.AppKey("ingest_gate", asyncio.Semaphore)
 RETRY_AFTER = {"Retry-After": "1"}
+# Records prepared before their part is sent: see prepare_and_write.
+PART_RECORDS = 250
 
 
 async def ingest(request: web.Request) -> web.Response:
@@ -46,10 +48,7 @@ async def ingest(request: web.Request) -> web.Response:
             raise ApiError(
                 413, f"{len(lines):,} records in one call; at most {settings.ingest_max_records:,}: split the call."
             )
-        ready, rejected = prepare_lines(lines, tenant, PricingTable.default(), settings.ingest_max_record_bytes)
-        written = await write_documents(
-            services.client, services.names.write_alias, ready, refresh, settings.ingest_timeout_seconds
-        )
+        written, rejected = await prepare_and_write(services, lines, tenant, refresh)
     finally:
         gate.release()
     rejected = sorted([*rejected, *written.rejected], key=lambda r: r.index)
@@ -58,6 +57,37 @@ async def ingest(request: web.Request) -> web.Response:
         return _json(429, busy_answer(written.accepted, rejected), RETRY_AFTER)
     answer = ingest_answer(written.accepted, written.superseded, rejected)
     return _json(207 if rejected else 200, answer)
+
+
+async def prepare_and_write(
+    services: Services, lines: list[Line], tenant: str, refresh: bool
+) -> tuple[Written, list[Rejected]]:
+    """Every record prepared and written, in parts of PART_RECORDS: each part's bulk request starts as soon as it is
+    prepared, so the engine indexes one part while this process prepares the next (one request for the whole call
+    left the engine idle about a sixth of the time at 16 clients, measured with /proc/stat). A failure of the
+    engine propagates (a 503: nothing acknowledged, and every part is safe to send again)."""
+    settings = services.settings
+    pricing = PricingTable.default()
+    rejected: list[Rejected] = []
+    writes: list[asyncio.Task[Written]] = []
+    try:
+        for start in range(0, len(lines), PART_RECORDS):
+            ready, refused = prepare_lines(
+                lines[start : start + PART_RECORDS], tenant, pricing, settings.ingest_max_record_bytes, start
+            )
+            rejected.extend(refused)
+            part = write_documents(
+                services.client, services.names.write_alias, ready, refresh, settings.ingest_timeout_seconds
+            )
+            writes.append(asyncio.create_task(part))
+            await asyncio.sleep(0)  # let the part's request go out before preparing the next
+        parts = await asyncio.gather(*writes)
+    except BaseException:
+        for write in writes:
+            write.cancel()
+        await asyncio.gather(*writes, return_exceptions=True)
+        raise
+    return Written.merged(parts), rejected
 
 
 def _refresh(request: web.Request) -> bool:

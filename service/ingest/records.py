@@ -21,12 +21,13 @@ class Rejected:
 
 
 def prepare_lines(
-    lines: list[Line], tenant: str, pricing: PricingTable, max_record_bytes: int
+    lines: list[Line], tenant: str, pricing: PricingTable, max_record_bytes: int, first_index: int = 0
 ) -> tuple[list[tuple[int, Ready]], list[Rejected]]:
-    """(index in the body, document) for each record that can be indexed, and every one that cannot."""
+    """(index in the body, document) for each record that can be indexed, and every one that cannot; `lines` start
+    at `first_index` of the body."""
     ready: list[tuple[int, Ready]] = []
     rejected: list[Rejected] = []
-    for index, line in enumerate(lines):
+    for index, line in enumerate(lines, first_index):
         if line.error is not None:
             rejected.append(Rejected(index, None, line.error))
             continue

@@ -37,6 +37,11 @@ class Written:
     superseded: int
     rejected: list[Rejected]
 
+    @classmethod
+    def merged(cls, parts: list[Written]) -> Written:
+        rejected = [rejection for part in parts for rejection in part.rejected]
+        return cls(sum(p.accepted for p in parts), sum(p.superseded for p in parts), rejected)
+
     @property
     def busy(self) -> bool:
         return any(rejection.retryable for rejection in self.rejected)
