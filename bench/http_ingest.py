@@ -1,6 +1,6 @@
 """Live ingest over HTTP (`POST /api/v1/ingest`) against raw bulk and the loader, on the same node in one run.
 
-    python -m bench.http_ingest --url http://127.0.0.1:9400 --docs 100000
+    python -m bench.http_ingest --url http://127.0.0.1:9400 --docs 60000 --rounds 3
 
 Each side writes the same synthetic records into a fresh index prefix:
 - raw: the records built into documents first (the loader's own path), then sent with opensearch-py's async bulk
@@ -10,8 +10,9 @@ Each side writes the same synthetic records into a fresh index prefix:
 - http: the service as a subprocess (`llmsearch serve`), `c` clients each posting 1,000-record NDJSON bodies built
   before the clock starts (raw records: the service validates and builds them, which is the point), no gzip;
 - loader: `llmsearch load synthetic` (bench.ingest's run), for the same count, once.
-For c in 1, 4 and 16, interleaved (raw, http, raw, http...). The service's peak RSS is read from the kernel
-(`VmHWM`) after the run. Figures: docs/s, MB/s of request bodies, and http/raw per concurrency.
+For c in 1, 4 and 16, `--rounds` pairs interleaved (raw, http, http, raw, ...), their times summed. The service's
+peak RSS is read from the kernel (`VmHWM`) after the run. Figures: docs/s, MB/s of request bodies, and http/raw per
+concurrency.
 """
 
 from __future__ import annotations
@@ -121,7 +122,26 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run(engine_url: str, docs: int, seed: int, port: int, with_loader: bool) -> dict[str, Any]:
+def raw_once(engine_url: str, prefix: str, documents: list[tuple[str, str, int]], concurrency: int) -> float:
+    """Seconds to send every document with raw bulk, into a fresh index."""
+    reset_prefix(engine_url, prefix)
+    try:
+        return asyncio.run(send_raw(engine_url, prefix, documents, concurrency))
+    finally:
+        drop_prefix(engine_url, prefix)
+
+
+def http_once(engine_url: str, prefix: str, port: int, bodies: list[bytes], concurrency: int, docs: int) -> float:
+    """Seconds to post every body to the running service, into a fresh index (and keys index: a new key for it)."""
+    reset_prefix(engine_url, prefix)
+    key = create_key(engine_url, prefix, TENANT, frozenset({Scope.WRITE}))
+    seconds, accepted = asyncio.run(send_http(f"http://127.0.0.1:{port}", key, bodies, concurrency))
+    if accepted != docs:
+        raise RuntimeError(f"http side accepted {accepted} of {docs}")
+    return seconds
+
+
+def run(engine_url: str, docs: int, seed: int, port: int, with_loader: bool, rounds: int = 1) -> dict[str, Any]:
     bodies = batches(docs, seed)
     body_bytes = sum(len(body) for body in bodies)
     versions = [record_version(RawRequest.model_validate(r)) for r in synthetic.generate(docs, seed=seed)]
@@ -133,21 +153,21 @@ def run(engine_url: str, docs: int, seed: int, port: int, with_loader: bool) -> 
     rows: list[dict[str, Any]] = []
     try:
         for concurrency in CONCURRENCIES:
-            raw_prefix = f"bench-raw-{run_id}-{concurrency}"
-            reset_prefix(engine_url, raw_prefix)
-            raw_seconds = asyncio.run(send_raw(engine_url, raw_prefix, documents, concurrency))
-            drop_prefix(engine_url, raw_prefix)
-            reset_prefix(engine_url, http_prefix)  # a fresh index (and keys index: a new key for it)
-            key = create_key(engine_url, http_prefix, TENANT, frozenset({Scope.WRITE}))
-            http_seconds, accepted = asyncio.run(send_http(f"http://127.0.0.1:{port}", key, bodies, concurrency))
-            if accepted != docs:
-                raise RuntimeError(f"http side accepted {accepted} of {docs}")
+            raw_seconds = http_seconds = 0.0
+            for round_number in range(rounds):
+                # raw, http, http, raw, ...: what the machine does meanwhile falls on both sides alike.
+                for side in ("raw", "http") if round_number % 2 == 0 else ("http", "raw"):
+                    if side == "raw":
+                        raw_seconds += raw_once(engine_url, f"bench-raw-{run_id}-{concurrency}", documents, concurrency)
+                    else:
+                        http_seconds += http_once(engine_url, http_prefix, port, bodies, concurrency, docs)
+            sent = docs * rounds
             rows.append(
                 {
                     "concurrency": concurrency,
-                    "raw_docs_per_s": round(docs / raw_seconds),
-                    "http_docs_per_s": round(docs / http_seconds),
-                    "http_mb_per_s": round(body_bytes / http_seconds / 1e6, 2),
+                    "raw_docs_per_s": round(sent / raw_seconds),
+                    "http_docs_per_s": round(sent / http_seconds),
+                    "http_mb_per_s": round(body_bytes * rounds / http_seconds / 1e6, 2),
                     "http_over_raw": round(raw_seconds / http_seconds, 3),
                 }
             )
@@ -156,7 +176,13 @@ def run(engine_url: str, docs: int, seed: int, port: int, with_loader: bool) -> 
     finally:
         stop_service(service)
         drop_prefix(engine_url, http_prefix)
-    result: dict[str, Any] = {"docs": docs, "batch": BATCH, "rows": rows, "service_peak_rss_mb": rss}
+    result: dict[str, Any] = {
+        "docs": docs,
+        "rounds": rounds,
+        "batch": BATCH,
+        "rows": rows,
+        "service_peak_rss_mb": rss,
+    }
     if with_loader:
         loader_prefix = f"bench-load-{run_id}"
         loaded = run_loader(engine_url, docs, seed, TENANT, loader_prefix, ROOT / "bench" / "results" / "work")
@@ -170,11 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", required=True, help="the OpenSearch node (a bench node, not the dev one)")
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3, help="raw/http pairs per concurrency, order alternating")
     parser.add_argument("--port", type=int, default=8095)
     parser.add_argument("--no-loader", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    result = run(args.url, args.docs, args.seed, args.port, not args.no_loader)
+    result = run(args.url, args.docs, args.seed, args.port, not args.no_loader, args.rounds)
     result["machine"] = describe()
     result["command"] = "python -m bench.http_ingest " + " ".join(argv if argv is not None else sys.argv[1:])
     out = args.out or ROOT / "bench" / "results" / f"{time.strftime('%Y-%m-%d')}-http-ingest.json"

@@ -185,14 +185,6 @@ RequestDocument = create_model("RequestDocument", __base__=DocumentBase, **_DOCU
 Builder = Callable[[RawRequest, float | None], Any]
 
 
-def _copied(name: str) -> Builder:
-    return lambda raw, _cost: getattr(raw, name)
-
-
-def _later(_raw: RawRequest, _cost: float | None) -> None:
-    return None
-
-
 def whole_microseconds(delta: timedelta) -> int:
     """`delta // timedelta(microseconds=1)`, exactly, without that division's cost (a few µs per record)."""
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
@@ -231,18 +223,19 @@ _missing = [
 ]
 if _missing:
     raise RuntimeError(f"core/documents.py: derived fields {_missing} have no builder in _TRANSFORMS")
-# Every field in the table's order (a field built later holds its place with None until then).
-_BUILDERS: dict[str, Builder] = {
-    row.name: _TRANSFORMS.get(row.name) or _copied(row.name) if row.name not in _FROM_BUILT else _later for row in TABLE
-}
-
-
+# Every field, in the table's order: the document starts as all None in that order, so each value keeps its place
+# whenever it is filled in (and the JSON is the model's own, key for key).
+_FIELD_ORDER: tuple[str, ...] = (TENANT_FIELD, *(row.name for row in TABLE))
+_COPIED: tuple[str, ...] = tuple(
+    row.name for row in TABLE if row.name not in _TRANSFORMS and row.name not in _FROM_BUILT
+)
+# Text the API returns (keywords, text, IPs: a string or None once built).
 _RETURNED_TEXT = tuple(row.name for row in TABLE if row.returned and row.kind in (Kind.KEYWORD, Kind.TEXT, Kind.IP))
 
 
 def returned_text_chars(values: dict[str, Any]) -> int:
     """The characters of every returned string value: about the bytes a request adds to an API answer."""
-    return sum(len(value) for name in _RETURNED_TEXT if isinstance(value := values.get(name), str))
+    return sum(map(len, filter(None, map(values.get, _RETURNED_TEXT))))
 
 
 def document_values(raw: RawRequest, tenant_id: str, cost: float | None = None) -> dict[str, Any]:
@@ -253,8 +246,12 @@ def document_values(raw: RawRequest, tenant_id: str, cost: float | None = None) 
     call a third of its time for nothing (`RequestDocument.from_raw` still does, for callers that want the model).
     """
     _checked_tenant(tenant_id)
-    values: dict[str, Any] = {TENANT_FIELD: tenant_id}
-    for name, build in _BUILDERS.items():
+    values: dict[str, Any] = dict.fromkeys(_FIELD_ORDER)
+    values[TENANT_FIELD] = tenant_id
+    logged = raw.__dict__
+    for name in _COPIED:
+        values[name] = logged[name]
+    for name, build in _TRANSFORMS.items():
         values[name] = build(raw, cost)
     for name, derive in _FROM_BUILT.items():
         values[name] = derive(values)
