@@ -25,7 +25,7 @@ ALLOWED_METHODS = ("POST",)
 INGEST_GATE = web.AppKey("ingest_gate", asyncio.Semaphore)
 RETRY_AFTER = {"Retry-After": "1"}
 # Records prepared before their part is sent: see prepare_and_write.
-PART_RECORDS = 250
+PART_RECORDS = 500
 
 
 async def ingest(request: web.Request) -> web.Response:
