@@ -32,12 +32,12 @@ from opensearchpy.helpers import async_bulk
 from bench.api import create_key, start_service, stop_service
 from bench.ingest import build_documents, drop_prefix, reset_prefix, run_loader
 from bench.machine import describe
+from core.bulk_action import index_action
 from core.documents import RawRequest
 from core.engine import BULK_ITEM_FIELDS, make_client
-from core.routing import document_routing
 from core.settings import OpenSearchSettings
 from core.templates import IndexNames
-from core.versioning import VERSION_TYPE, record_version
+from core.versioning import record_version
 from loaders import synthetic
 from service.keys import Scope
 
@@ -92,17 +92,7 @@ async def send_raw(engine_url: str, prefix: str, documents: list[tuple[str, str,
     async def worker() -> None:
         while not queue.empty():
             chunk = queue.get_nowait()
-            actions = (
-                {
-                    "_index": index,
-                    "_id": i,
-                    "_source": s,
-                    "routing": document_routing(i),
-                    "version": v,
-                    "version_type": VERSION_TYPE,
-                }
-                for i, s, v in chunk
-            )
+            actions = (index_action(index, i, v) | {"_source": s} for i, s, v in chunk)
             await async_bulk(
                 client, actions, chunk_size=BATCH, max_retries=8, initial_backoff=0.5, filter_path=BULK_ITEM_FIELDS
             )

@@ -30,10 +30,10 @@ from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import TransportError
 from opensearchpy.helpers import async_streaming_bulk
 
+from core.bulk_action import index_action
 from core.engine import BULK_ITEM_FIELDS
 from core.placement import Placement
-from core.routing import document_routing
-from core.versioning import VERSION_TYPE, is_superseded
+from core.versioning import is_superseded
 from loaders.accounting import Outcome, Tracker
 from loaders.prepare import Prepared, Rejection, Stage
 from loaders.retry import describe_error, is_transient
@@ -184,14 +184,7 @@ class _Worker:
 
     def _expand(self, item: Prepared) -> tuple[dict[str, Any], str | None]:
         assert item.doc_id is not None
-        action: dict[str, Any] = {
-            "_index": item.index or self.settings.index,
-            "_id": item.doc_id,
-            "routing": document_routing(item.doc_id),
-        }
-        if item.version is not None:
-            action.update(version=item.version, version_type=VERSION_TYPE)
-        return {"index": action}, item.source
+        return {"index": index_action(item.index or self.settings.index, item.doc_id, item.version)}, item.source
 
     async def _actions(self) -> AsyncIterator[Prepared]:
         while (item := await self._next()) is not None:

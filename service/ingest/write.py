@@ -11,18 +11,17 @@ that measured 8-10% of the service's CPU for an ingest call (py-spy), CPU the en
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import TransportError
 
+from core.bulk_action import index_action
 from core.engine import BULK_OUTCOME_FIELDS
 from core.placement import Placed, placement_for
 from core.preparation import Ready
-from core.routing import document_routing
 from core.templates import IndexNames
-from core.versioning import VERSION_TYPE, is_superseded
+from core.versioning import is_superseded
 from service.ingest.records import Rejected
 
 # The engine's answer for a document it had no room for (a full write queue, indexing pressure), or for an index
@@ -106,13 +105,7 @@ def _bulk_body(placed: Placed, ready: list[tuple[int, Ready]]) -> bytes:
     """The bulk request's NDJSON: an action line and the document (JSON already, sent as it is) for each."""
     lines: list[bytes] = []
     for _, document in ready:
-        header: dict[str, Any] = {
-            "_index": placed.index_of(document.doc_id),
-            "_id": document.doc_id,
-            "routing": document_routing(document.doc_id),
-            "version": document.version,
-            "version_type": VERSION_TYPE,
-        }
+        header = index_action(placed.index_of(document.doc_id), document.doc_id, document.version)
         if placed.concrete:
             # A concrete index the placement saw (the write index, or the older generation holding the document):
             # the request's require_alias guards only writes through the alias, before start-up has made it.
