@@ -5,8 +5,8 @@
 Each side writes the same synthetic records into a fresh index prefix:
 - raw: the records built into documents first (the loader's own path), then sent with opensearch-py's async bulk
   helper, 1,000 documents a request, `c` requests in flight, each request as every writer of ours sends it (external
-  versions, routed by tenant, the answer limited to what writers read: core.engine.BULK_ITEM_FIELDS), so the engine
-  does the same work on both sides;
+  versions, routed by tenant, the answer limited to what live ingest reads: core.engine.BULK_OUTCOME_FIELDS), so the
+  engine does the same work on both sides;
 - http: the service as a subprocess (`llmsearch serve`), `c` clients each posting 1,000-record NDJSON bodies built
   before the clock starts (raw records: the service validates and builds them, which is the point), no gzip;
 - loader: `llmsearch load synthetic` (bench.ingest's run), for the same count, once.
@@ -34,7 +34,7 @@ from bench.ingest import build_documents, drop_prefix, reset_prefix, run_loader
 from bench.machine import describe
 from core.bulk_action import index_action
 from core.documents import RawRequest
-from core.engine import BULK_ITEM_FIELDS, make_client
+from core.engine import BULK_OUTCOME_FIELDS, make_client
 from core.settings import OpenSearchSettings
 from core.templates import IndexNames
 from core.versioning import record_version
@@ -94,7 +94,7 @@ async def send_raw(engine_url: str, prefix: str, documents: list[tuple[str, str,
             chunk = queue.get_nowait()
             actions = (index_action(index, i, v) | {"_source": s} for i, s, v in chunk)
             await async_bulk(
-                client, actions, chunk_size=BATCH, max_retries=8, initial_backoff=0.5, filter_path=BULK_ITEM_FIELDS
+                client, actions, chunk_size=BATCH, max_retries=8, initial_backoff=0.5, filter_path=BULK_OUTCOME_FIELDS
             )
 
     try:

@@ -80,10 +80,10 @@ def serving_lines(base: str, engine_url: str, demo_key: str | None) -> list[str]
 
 
 # The cyclic garbage collector's thresholds (Python's defaults: 700, 10, 10). An ingest call holds thousands of
-# parsed records at once, several calls at a time, and the defaults ran collections over them again and again: 13% of
-# the service's CPU per ingested record (interleaved A/B, BENCHMARKS.md "Live ingest over HTTP, again"). The request
-# paths make no reference cycles (their objects are freed by reference counting), so collecting less often costs
-# no memory.
+# parsed records at once, several calls at a time, and the defaults ran collections over them again and again: 65 ->
+# 61 µs of service CPU per ingested record with these (interleaved A/B, BENCHMARKS.md "Live ingest over HTTP,
+# again"). The request paths' objects are freed by reference counting; the few cycles they make (an exception and
+# its traceback, say) are collected a little later.
 GC_THRESHOLDS = (50_000, 20, 100)
 
 

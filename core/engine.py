@@ -22,12 +22,12 @@ from opensearchpy.serializer import JSONSerializer
 
 from core.settings import OpenSearchSettings, ServiceSettings, split_hosts
 
-# What our writers (loaders, ingest) read of each document in a bulk answer: asked for alone, the engine leaves the
-# rest of each item (`_index`, `_version`, `_shards`, `_seq_no`...) unwritten and the client leaves it unparsed,
-# about a tenth of the service's CPU for an ingest call (profiled with py-spy).
-BULK_ITEM_FIELDS = "items.*._id,items.*.result,items.*.status,items.*.error"
-# What an ingest call reads: the outcome of each document, in the order they were sent.
+# What our writers read of each document in a bulk answer (its `filter_path`): asked for alone, the engine leaves
+# the rest of each item (`_index`, `_version`, `_shards`, `_seq_no`...) unwritten and the client leaves it unparsed,
+# about a tenth of the service's CPU for an ingest call (profiled with py-spy). Live ingest reads each document's
+# outcome, in the order sent; the loaders match results to records by `_id` and count created against updated.
 BULK_OUTCOME_FIELDS = "items.*.status,items.*.error"
+BULK_ITEM_FIELDS = f"items.*._id,items.*.result,{BULK_OUTCOME_FIELDS}"
 
 # How long a host that failed is left out before it is tried again (doubling, up to 32 times, while it keeps failing).
 DEAD_HOST_SECONDS = 5.0

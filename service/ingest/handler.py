@@ -63,9 +63,10 @@ async def prepare_and_write(
     services: Services, lines: list[Line], tenant: str, refresh: bool
 ) -> tuple[Written, list[Rejected]]:
     """Every record prepared and written, in parts of PART_RECORDS: each part's bulk request starts as soon as it is
-    prepared, so the engine indexes one part while this process prepares the next (one request for the whole call
-    left the engine idle about a sixth of the time at 16 clients, measured with /proc/stat). A failure of the
-    engine propagates (a 503: nothing acknowledged, and every part is safe to send again)."""
+    prepared, so the engine indexes one part while this process prepares the next, and two of its write threads
+    share one call (against one request for the whole call: +31% records a second with one client, +5% with 16;
+    interleaved A/B in BENCHMARKS.md). A failure of the engine propagates (a 503: nothing acknowledged, and every
+    part is safe to send again)."""
     settings = services.settings
     pricing = PricingTable.default()
     rejected: list[Rejected] = []
