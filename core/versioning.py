@@ -71,8 +71,12 @@ def _canonical(raw: RawRequest) -> bytes:
         return json.dumps(dumped, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-_DEFAULTS = {name: info.get_default(call_default_factory=True) for name, info in RawRequest.model_fields.items()}
-_NOT_NONE_DEFAULTS = {name: default for name, default in _DEFAULTS.items() if default is not None}
+# The fields whose default is not None (`cached`, `streamed`): the only ones `is not None` does not leave out at theirs.
+_NOT_NONE_DEFAULTS = {
+    name: default
+    for name, info in RawRequest.model_fields.items()
+    if not info.is_required() and (default := info.get_default(call_default_factory=True)) is not None
+}
 
 
 def is_superseded(status: object, error: object) -> bool:
