@@ -139,9 +139,6 @@ def build_parser() -> argparse.ArgumentParser:
 def settle(args: argparse.Namespace) -> dict[str, Any]:
     units = {"g": "GB", "m": "MB"}
 
-    def numbers(text: str) -> list[int]:
-        return [int(x) for x in text.split(",") if x]
-
     return {
         "docs": args.docs,
         "seed": args.seed,
@@ -151,12 +148,12 @@ def settle(args: argparse.Namespace) -> dict[str, Any]:
         "rounds": args.rounds,
         "cell_seconds": args.cell_seconds,
         "statement_timeout": args.statement_timeout,
-        "concurrency": numbers(args.concurrency),
+        "concurrency": bench_run.comma_numbers(args.concurrency),
         "side_concurrency": {
-            "service": numbers(args.concurrency),
-            "direct": numbers(args.concurrency),
-            "postgres": numbers(args.pg_concurrency),
-            "clickhouse": numbers(args.clickhouse_concurrency),
+            "service": bench_run.comma_numbers(args.concurrency),
+            "direct": bench_run.comma_numbers(args.concurrency),
+            "postgres": bench_run.comma_numbers(args.pg_concurrency),
+            "clickhouse": bench_run.comma_numbers(args.clickhouse_concurrency),
         },
         "size_docs": min(args.size_docs, args.docs),
         "request_cache": args.request_cache == "on",

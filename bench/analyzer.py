@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import machine, node
-from bench.run import REPO, direct_search, log, main_steps, run_loadgen, save_and_report
+from bench.run import REPO, comma_numbers, direct_search, log, main_steps, run_loadgen, save_and_report, search_body
 from bench.workload import Query
 from core.engine import make_client
 from core.settings import OpenSearchSettings
@@ -50,8 +50,6 @@ from loaders import synthetic
 from loaders.options import LoadOptions
 from loaders.run import load
 from loaders.sources.synthetic_source import SyntheticSource
-from service.params import parse_query
-from service.query import build_search_body
 
 FULL_DOCS = 300_000
 QUICK_DOCS = 20_000
@@ -97,7 +95,7 @@ def settle(args: argparse.Namespace) -> dict[str, Any]:
         "requests": args.requests or (40 if quick else 200),
         "rounds": args.rounds or (2 if quick else 4),
         "cell_seconds": args.cell_seconds or (10.0 if quick else 60.0),
-        "concurrency": [int(x) for x in args.concurrency.split(",") if x],
+        "concurrency": comma_numbers(args.concurrency),
         "force_merge": args.force_merge,
     }
 
@@ -201,8 +199,7 @@ def prepare(url: str, cfg: dict[str, Any], work: Path) -> dict[str, Any]:
 def targets(url: str, cfg: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for query in QUERIES:
-        params = query.api_params()
-        body = json.dumps(build_search_body(parse_query(params, list(params)), cfg["tenant"]))
+        body = json.dumps(search_body(query, cfg["tenant"]))
         for side in SIDES:
             read_alias = IndexNames(cfg["prefixes"][side]).read_alias
             out[f"{query.id}/{side}"] = direct_search(url, read_alias, body)

@@ -63,7 +63,7 @@ from opensearchpy.helpers import streaming_bulk
 
 from bench import api, ingest, machine, node
 from bench.overhead import checkout, commit_of
-from bench.run import REPO, log, run_loadgen, save_and_report, service_get
+from bench.run import REPO, comma_numbers, log, run_loadgen, save_and_report, service_get
 from core.documents import RawRequest, RequestDocument, extract_prompt
 from core.pricing import PricingTable
 from core.templates import IndexNames
@@ -151,7 +151,7 @@ def settle(args: argparse.Namespace) -> dict[str, Any]:
         "requests": args.requests or (32 if quick else 96),
         "rounds": args.rounds or (2 if quick else 6),
         "cell_seconds": args.cell_seconds or (30.0 if quick else 600.0),
-        "concurrency": [int(x) for x in args.concurrency.split(",") if x],
+        "concurrency": comma_numbers(args.concurrency),
         "http_timeout_seconds": args.timeout,
         "sides": wanted,
         "prefix": args.prefix,

@@ -24,13 +24,21 @@ from typing import Any
 
 from bench import api, machine, node
 from bench.report import geomean, ms, quotient, ratio, table, value
-from bench.run import REPO, direct_search, main_steps, run_loadgen, save_and_report, service_get
+from bench.run import (
+    REPO,
+    add_cell_arguments,
+    cell_config,
+    direct_search,
+    main_steps,
+    run_loadgen,
+    save_and_report,
+    search_body,
+    service_get,
+)
 from bench.workload import query_mix
 from core.routing import tenant_routing
 from core.templates import IndexNames
 from service.page import PAGE_FILTER_PATH
-from service.params import parse_query
-from service.query import build_search_body
 
 MODES = ("direct", "proxy", "service")
 
@@ -42,10 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--prefix", default="bench")
     parser.add_argument("--tenant", default="bench")
-    parser.add_argument("--requests", type=int, default=200, help="timed requests per cell")
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--cell-seconds", type=float, default=40.0)
-    parser.add_argument("--concurrency", default="1,16")
+    add_cell_arguments(parser, cell_seconds=40.0)
     parser.add_argument("--proxy-port", type=int, default=8110)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     return parser
@@ -71,17 +76,8 @@ def register(port: int, query_id: str, body: bytes) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
-    if not node.dataset_present(args.opensearch_url, args.prefix, args.tenant, args.docs, args.seed):
-        raise SystemExit(
-            f"no {args.docs:,}-document dataset (seed {args.seed}) at {args.opensearch_url}: run bench.run"
-        )
-    cfg = {
-        "docs": args.docs,
-        "requests": args.requests,
-        "rounds": args.rounds,
-        "cell_seconds": args.cell_seconds,
-        "concurrency": [int(x) for x in args.concurrency.split(",") if x],
-    }
+    node.require_dataset(args.opensearch_url, args.prefix, args.tenant, args.docs, args.seed)
+    cfg = {"docs": args.docs, **cell_config(args)}
     queries = query_mix(args.seed)
     read_alias = IndexNames(args.prefix).read_alias
     routing = tenant_routing(args.tenant)
@@ -94,7 +90,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             targets: dict[str, Any] = {}
             for query in queries:
                 params = query.api_params()
-                body = json.dumps(build_search_body(parse_query(params, list(params)), args.tenant))
+                body = json.dumps(search_body(query, args.tenant))
                 register(args.proxy_port, query.id, body.encode())
                 targets[f"{query.id}/direct"] = direct_search(args.opensearch_url, read_alias, body, routing)
                 targets[f"{query.id}/proxy"] = {

@@ -63,6 +63,12 @@ def dataset_present(url: str, prefix: str, tenant: str, docs: int, seed: int) ->
         client.close()
 
 
+def require_dataset(url: str, prefix: str, tenant: str, docs: int, seed: int) -> None:
+    """Exit with what to run when the dataset a benchmark measures on is not loaded."""
+    if not dataset_present(url, prefix, tenant, docs, seed):
+        raise SystemExit(f"no {docs:,}-document dataset (seed {seed}) at {url} under '{prefix}': run bench.run")
+
+
 def load_dataset(url: str, prefix: str, tenant: str, docs: int, seed: int, work: Path, log: Log) -> dict[str, Any]:
     """Load the dataset with the loader CLI (into a fresh prefix) and leave the marker."""
     client = sync_client(url)

@@ -23,7 +23,7 @@ from typing import Any
 
 from bench import api, machine, node
 from bench.report import geomean, ms, quotient, ratio, replace_between_markers, table, value
-from bench.run import REPO, log, main_steps, run_loadgen, targets
+from bench.run import REPO, add_cell_arguments, cell_config, log, main_steps, run_loadgen, targets
 from bench.workload import query_mix
 
 MODES = ("baseline", "service", "direct")
@@ -39,10 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--prefix", default="bench")
     parser.add_argument("--tenant", default="bench")
-    parser.add_argument("--requests", type=int, default=200, help="timed requests per cell")
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--cell-seconds", type=float, default=60.0)
-    parser.add_argument("--concurrency", default="1,16")
+    add_cell_arguments(parser, cell_seconds=60.0)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--markdown", type=Path, default=REPO / "BENCHMARKS.md")
     return parser
@@ -72,16 +69,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         "seed": args.seed,
         "prefix": args.prefix,
         "tenant": args.tenant,
-        "requests": args.requests,
-        "rounds": args.rounds,
-        "cell_seconds": args.cell_seconds,
-        "concurrency": [int(x) for x in args.concurrency.split(",") if x],
+        **cell_config(args),
         "statement_timeout": 60.0,
     }
-    if not node.dataset_present(args.opensearch_url, args.prefix, args.tenant, args.docs, args.seed):
-        raise SystemExit(
-            f"no {args.docs:,}-document dataset (seed {args.seed}) at {args.opensearch_url}: run bench.run"
-        )
+    node.require_dataset(args.opensearch_url, args.prefix, args.tenant, args.docs, args.seed)
     baseline_commit, current_commit = commit_of(args.baseline), commit_of("HEAD")
     queries = query_mix(args.seed)
     work = Path(tempfile.mkdtemp(prefix="llmsearch-overhead-"))

@@ -49,7 +49,7 @@ import orjson
 
 from bench import api, machine, node
 from bench.overhead import commit_of
-from bench.run import REPO, log, run_loadgen, save_and_report, service_get
+from bench.run import REPO, comma_numbers, log, run_loadgen, save_and_report, service_get
 from core.templates import IndexNames
 from service.export import NdjsonRows, export_body
 from service.params import parse_query
@@ -95,11 +95,11 @@ def settle(args: argparse.Namespace) -> dict[str, Any]:
         "prefix": args.prefix,
         "tenant": args.tenant,
         "quick": quick,
-        "depths": sorted({int(x) for x in depths.split(",") if x}),
+        "depths": sorted(set(comma_numbers(depths))),
         "requests": args.requests or (20 if quick else 100),
         "rounds": args.rounds or (2 if quick else 4),
         "cell_seconds": args.cell_seconds,
-        "concurrency": [int(x) for x in args.concurrency.split(",") if x],
+        "concurrency": comma_numbers(args.concurrency),
         "export_passes": args.export_passes,
         "partial_docs": QUICK_PARTIAL_DOCS if quick else PARTIAL_DOCS,
         "page_size": PAGE_SIZE,

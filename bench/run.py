@@ -138,7 +138,7 @@ def settle(args: argparse.Namespace) -> dict[str, Any]:
     quick = bool(args.quick)
     docs = args.docs or (QUICK_DOCS if quick else FULL_DOCS)
     if args.ingest_sizes:
-        sizes = [int(x) for x in args.ingest_sizes.split(",") if x]
+        sizes = comma_numbers(args.ingest_sizes)
     else:
         sizes = [max(1, docs // 4), docs] if quick else [docs, 4 * docs]
     heap_units = {"g": "GB", "m": "MB"}
@@ -151,7 +151,7 @@ def settle(args: argparse.Namespace) -> dict[str, Any]:
         "cell_seconds": args.cell_seconds or (15.0 if quick else 60.0),
         "statement_timeout": args.statement_timeout or (20.0 if quick else 60.0),
         "rounds": args.rounds or (2 if quick else 4),
-        "concurrency": [int(x) for x in args.concurrency.split(",") if x],
+        "concurrency": comma_numbers(args.concurrency),
         "ingest_sizes": [] if args.no_ingest else sizes,
         "sweep_docs": args.sweep_docs if args.sweep_docs is not None else (5000 if quick else 20_000),
         "tenant": args.tenant,
@@ -168,7 +168,37 @@ def settle(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def comma_numbers(text: str) -> list[int]:
+    """`1,16` -> [1, 16]: the benchmarks' lists of concurrencies, sizes and depths."""
+    return [int(x) for x in text.split(",") if x]
+
+
+def add_cell_arguments(parser: argparse.ArgumentParser, cell_seconds: float) -> None:
+    """The cells of a comparison over the query mix on the loaded benchmark node (bench.overhead, bench.scale,
+    bench.floor): timed requests, interleaved rounds, a time budget and the concurrencies; `cell_config` reads them."""
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per cell")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--cell-seconds", type=float, default=cell_seconds)
+    parser.add_argument("--concurrency", default="1,16")
+
+
+def cell_config(args: argparse.Namespace) -> dict[str, Any]:
+    """What `main_steps` needs of the options `add_cell_arguments` added."""
+    return {
+        "requests": args.requests,
+        "rounds": args.rounds,
+        "cell_seconds": args.cell_seconds,
+        "concurrency": comma_numbers(args.concurrency),
+    }
+
+
 # -- load generator specs ------------------------------------------------------------------------------------
+
+
+def search_body(query: Query, tenant: str) -> dict[str, Any]:
+    """The search body the service builds for `query`'s API parameters: the direct side sends it as it is."""
+    params = query.api_params()
+    return build_search_body(parse_query(params, list(params)), tenant)
 
 
 def targets(
@@ -179,11 +209,11 @@ def targets(
     setup = [f"SET search_path = {pgschema.SEARCH_PATH}", f"SET statement_timeout = {timeout_ms}"]
     out: dict[str, Any] = {}
     for query in queries:
-        params = query.api_params()
-        body = build_search_body(parse_query(params, list(params)), cfg["tenant"])
         if service_base is not None:
-            out[f"{query.id}/service"] = service_get(service_base, params, {"Authorization": f"Bearer {key}"})
-        out[f"{query.id}/direct"] = direct_search(os_url, read_alias, json.dumps(body))
+            out[f"{query.id}/service"] = service_get(
+                service_base, query.api_params(), {"Authorization": f"Bearer {key}"}
+            )
+        out[f"{query.id}/direct"] = direct_search(os_url, read_alias, json.dumps(search_body(query, cfg["tenant"])))
         if cfg.get("clickhouse_path"):
             count_sql, page_sql = clickhouse.query_sql(query, cfg["tenant"])
             out[f"{query.id}/clickhouse"] = clickhouse.target_spec(
